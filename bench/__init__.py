@@ -1,0 +1,1 @@
+"""Benchmarks of accords against a raw Falcon app: ``python -m bench`` (see docs/benchmarks.md)."""

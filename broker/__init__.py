@@ -1,0 +1,1 @@
+"""The broker: plans, services, contracts, provisioning, provider drivers and the ``accords`` CLI."""

@@ -1,0 +1,65 @@
+"""The ``accords`` command line."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from broker import components
+
+__all__ = ["main", "parser"]
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="accords", description="accords: an OCCI cloud broker with SLA manifests")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run one component as an OCCI server")
+    serve.add_argument("component", help=f"one of: {', '.join(components.names())}")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8086, help="port to bind (default 8086)")
+    serve.add_argument("--db", help="SQLAlchemy URL of the store (default: SQLite file in the data dir)")
+    serve.add_argument("--data", help="data directory (default $ACCORDS_DATA or ~/.local/share/accords)")
+    serve.add_argument("--publisher", help="URL of the publisher to register with")
+    serve.add_argument("--public-url", help="base of the absolute URLs in responses (behind a proxy)")
+    serve.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    serve.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
+    serve.add_argument("--certfile", help="TLS certificate (PEM); serve HTTPS")
+    serve.add_argument("--keyfile", help="TLS private key (PEM)")
+    serve.add_argument("--access-log", action="store_true", help="log every request to stdout")
+    serve.add_argument("--insecure-no-auth", action="store_true",
+                       help="accept every request without credentials (tests and local experiments only)")
+    serve.add_argument("--json", action="store_true", help="print the start-up line as JSON")
+
+    listing = sub.add_parser("components", help="list the components this installation can serve")
+    listing.add_argument("--json", action="store_true")
+
+    demo = sub.add_parser("demo", help="start the servers on loopback and print their URLs")
+    demo.add_argument("--base-port", type=int, default=8086)
+    demo.add_argument("--data", help="data directory (default $ACCORDS_DATA or ~/.local/share/accords)")
+    demo.add_argument("--json", action="store_true")
+    demo.add_argument("--exit-after", type=float, default=None, help=argparse.SUPPRESS)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "serve":
+        from broker.cli.serve import serve
+        return serve(args)
+    if args.command == "components":
+        rows = [{"name": name, "summary": components.load(name).summary} for name in components.names()]
+        if args.json:
+            print(json.dumps(rows))
+        else:
+            for row in rows:
+                print(f"{row['name']:<14} {row['summary']}")
+        return 0
+    if args.command == "demo":
+        from broker.cli.demo import demo
+        return demo(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""``accords serve COMPONENT``: one component under gunicorn with several workers."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+
+import gunicorn.http.wsgi
+from gunicorn.app.base import BaseApplication
+
+from broker import components, settings
+from occi.auth import StaticCredentials
+from occi.server import create_app
+from occi.server.middleware import SERVER_HEADER
+from occi.service.context import Principal
+from occi.store import open_store
+
+__all__ = ["serve", "build_app"]
+
+log = logging.getLogger("accords.serve")
+
+
+def build_app(component_name: str, *, db_url: str, token: str | None, public_url: str | None = None):
+    """The WSGI app of a component; ``token=None`` disables authentication."""
+    component = components.load(component_name)
+    authenticator = None
+    if token is not None:
+        authenticator = StaticCredentials()
+        authenticator.add_token(token, Principal(account="admin", name="admin", roles=frozenset({"admin"})))
+    store = open_store(db_url)
+    return create_app(model=component.model, store=store, hooks=component.hooks, authenticator=authenticator,
+                      public_url=public_url)
+
+
+# gunicorn drops the application's Server header and sends its own name; OCCI (GFD.223 §5.3)
+# requires "OCCI/1.2" in it. gunicorn has no setting for it, so we set the name it sends.
+gunicorn.http.wsgi.SERVER = SERVER_HEADER
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, factory, options: dict):
+        self._factory = factory
+        self._options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self._factory()
+
+
+def serve(args) -> int:
+    try:
+        components.load(args.component)
+    except components.UnknownComponent as exc:
+        print(f"accords serve: {exc}", file=sys.stderr)
+        return 2
+    data = settings.data_dir(args.data)
+    db_url = settings.database_url(data, args.component, args.db)
+    open_store(db_url).close()           # migrate once, before the workers fork
+    token = None if args.insecure_no_auth else settings.local_token(data)
+    url = f"http://{args.host}:{args.port}"
+    info = {"component": args.component, "url": url, "db": _redact(db_url), "workers": args.workers,
+            "auth": "none (--insecure-no-auth)" if token is None else
+            ("$ACCORDS_TOKEN" if os.environ.get("ACCORDS_TOKEN") else str(settings.token_file(data)))}
+    if args.publisher:
+        info["publisher"] = args.publisher
+        info["publisher_note"] = "publication arrives with the platform-services issue; not registered"
+    if args.json:
+        print(json.dumps(info), flush=True)
+    else:
+        print(f"accords {args.component}: {url}  (workers: {args.workers}, db: {info['db']}, auth: {info['auth']})",
+              flush=True)
+    if token is None and args.host not in ("127.0.0.1", "localhost", "::1"):
+        print("warning: serving without authentication on a non-loopback address", file=sys.stderr)
+    options = {
+        "bind": f"{args.host}:{args.port}", "workers": args.workers, "worker_class": "gthread",
+        "threads": args.threads, "keepalive": 5, "timeout": 60, "graceful_timeout": 10,
+        "limit_request_line": 8190, "limit_request_fields": 200, "limit_request_field_size": 65536,
+        "accesslog": "-" if args.access_log else None, "errorlog": "-", "loglevel": "warning",
+        "proc_name": f"accords-{args.component}",
+    }
+    if args.certfile:
+        options.update(certfile=args.certfile, keyfile=args.keyfile)
+    factory = lambda: build_app(args.component, db_url=db_url, token=token, public_url=args.public_url)  # noqa: E731
+    _Gunicorn(factory, options).run()
+    return 0
+
+
+def _redact(url: str) -> str:
+    """A database URL without its password, for output."""
+    if "://" in url and "@" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
+    return url

@@ -1,0 +1,46 @@
+"""The registry of components: each is an OCCI server for a few categories.
+
+Components are registered by name and imported only when asked for, like libcloud's
+drivers, so that ``accords serve sla`` never imports the provisioning code.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+from occi.hooks import Hooks
+from occi.model import Model
+
+__all__ = ["Component", "REGISTRY", "names", "load", "UnknownComponent"]
+
+
+@dataclass
+class Component:
+    name: str
+    model: Model
+    hooks: Hooks = field(default_factory=Hooks)
+    summary: str = ""
+
+
+#: name -> "module:factory"; the factory returns a Component.
+REGISTRY: dict[str, str] = {
+    "provisioning": "broker.provisioning.component:build",
+    "sla": "sla.component:build",
+    "monitors": "monitors.component:build",
+}
+
+
+class UnknownComponent(LookupError):
+    pass
+
+
+def names() -> list[str]:
+    return sorted(REGISTRY)
+
+
+def load(name: str) -> Component:
+    target = REGISTRY.get(name)
+    if target is None:
+        raise UnknownComponent(f"unknown component {name!r}; known: {', '.join(names())}")
+    module_name, _, factory = target.partition(":")
+    return getattr(importlib.import_module(module_name), factory)()

@@ -1,0 +1,1 @@
+"""The provisioning component: contracts and the OGF infrastructure face of the broker."""

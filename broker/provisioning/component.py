@@ -1,0 +1,29 @@
+"""The ``provisioning`` component.
+
+Until the broker issue gives it real provisioning, it serves the OGF infrastructure
+model (GFD.224) with stored entities and state-only actions, plus a few provider
+templates, so that any OCCI client can exercise the framework end to end.
+"""
+from __future__ import annotations
+
+from occi.model import Model
+from occi.model import infrastructure as infra
+
+__all__ = ["build", "TEMPLATE_SCHEME", "TEMPLATES"]
+
+TEMPLATE_SCHEME = "http://accords.example/occi/templates#"
+
+TEMPLATES = (
+    infra.os_template("debian12", scheme=TEMPLATE_SCHEME, title="Debian 12 (bookworm)"),
+    infra.os_template("ubuntu2404", scheme=TEMPLATE_SCHEME, title="Ubuntu 24.04 LTS"),
+    infra.resource_template("small", scheme=TEMPLATE_SCHEME, title="1 core, 2 GiB", cores=1, memory=2.0),
+    infra.resource_template("medium", scheme=TEMPLATE_SCHEME, title="2 cores, 4 GiB", cores=2, memory=4.0),
+    infra.resource_template("large", scheme=TEMPLATE_SCHEME, title="4 cores, 16 GiB", cores=4, memory=16.0),
+)
+
+
+def build():
+    from broker.components import Component
+
+    return Component(name="provisioning", model=Model([*infra.CATEGORIES, *TEMPLATES]),
+                     summary="OGF infrastructure (compute, storage, network, links, templates)")

@@ -1,0 +1,1 @@
+"""The Cloud Collaboration Management Platform front end (the CCMP issue)."""

@@ -1,0 +1,133 @@
+"""HTTP for the OCCI client: credentials, retries and the mapping of errors to occi.errors.
+
+Kept apart from the OCCI semantics so that the retry policy is one small, testable
+piece: only idempotent methods are retried (a POST may have created something even
+when its response was lost), and the token lives in one private header value that is
+never logged, repr'd or put into an exception message.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from typing import Any, Callable
+
+import requests
+
+from occi import errors
+
+__all__ = ["Transport", "error_from_response", "IDEMPOTENT", "RETRY_STATUSES"]
+
+IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD", "OPTIONS"})
+RETRY_STATUSES = frozenset({502, 503, 504})
+_BY_STATUS: dict[int, type[errors.OcciError]] = {
+    cls.status: cls for cls in (getattr(errors, name) for name in errors.__all__) if cls is not errors.OcciError}
+_TEXT_ERROR = re.compile(r"(\d{3})\s+([^\s:]+):\s?(.*)")
+
+
+def _error_parts(response: requests.Response) -> tuple[str, str | None, str | None]:
+    """(message, code, where) from a JSON ``{"error": ...}`` or a text ``STATUS code: message`` body."""
+    text = response.content.decode("utf-8", "replace").strip()
+    if "json" in response.headers.get("Content-Type", ""):
+        try:
+            body = json.loads(text).get("error") or {}
+            return str(body.get("message") or response.reason or "error"), body.get("code"), body.get("where")
+        except (ValueError, AttributeError):
+            pass
+    lines = text.splitlines()
+    match = _TEXT_ERROR.fullmatch(lines[0].strip()) if lines else None
+    if match is None:
+        return text or f"{response.status_code} {response.reason or 'error'}", None, None
+    where = next((line.split(":", 1)[1].strip() for line in lines[1:] if line.lower().startswith("where:")), None)
+    return match.group(3), match.group(2), where
+
+
+def error_from_response(response: requests.Response) -> errors.OcciError:
+    """The occi.errors exception for a non-2xx response, with the server's message, code and where."""
+    message, code, where = _error_parts(response)
+    status = response.status_code
+    cls = _BY_STATUS.get(status, errors.OcciError)
+    if cls is errors.MethodNotAllowed:
+        allowed = tuple(m.strip() for m in response.headers.get("Allow", "").split(",") if m.strip())
+        error: errors.OcciError = cls(message, allowed=allowed, code=code, where=where)
+    else:
+        error = cls(message, code=code, where=where)
+    error.status = status
+    error.url = response.url
+    return error
+
+
+class Transport:
+    """One base URL, one credential, one retry policy; relative locations resolve against the base."""
+
+    def __init__(self, base_url: str, *, token: str | None = None, basic: tuple[str, str] | None = None,
+                 timeout: float = 10.0, retries: int = 3, backoff: float = 0.2,
+                 session: requests.Session | None = None, user_agent: str = "accords-client/0.1 OCCI/1.2",
+                 sleep: Callable[[float], None] = time.sleep):
+        if token is not None and basic is not None:
+            raise ValueError("give a token or Basic credentials, not both")
+        self.base_url = base_url.rstrip("/")
+        self.timeout, self.retries, self.backoff = timeout, max(0, retries), backoff
+        self.user_agent = user_agent
+        self._own_session = session is None
+        self.session = session if session is not None else requests.Session()
+        self._sleep = sleep
+        self._authorization: str | None = None
+        if token is not None:
+            self._authorization = f"Bearer {token}"
+        elif basic is not None:
+            pair = f"{basic[0]}:{basic[1]}".encode("utf-8")
+            self._authorization = "Basic " + base64.b64encode(pair).decode("ascii")
+
+    def __repr__(self) -> str:   # no credentials, ever
+        auth = self._authorization.split(" ", 1)[0] if self._authorization else "none"
+        return f"Transport({self.base_url!r}, auth={auth})"
+
+    def url(self, location: str) -> str:
+        """Absolute URLs are used as is; paths are under the base URL (the server's root)."""
+        if re.match(r"[A-Za-z][A-Za-z0-9+.\-]*://", location):
+            return location
+        return self.base_url + "/" + location.lstrip("/")
+
+    def path(self, location: str) -> str:
+        """The path of a location under our base URL (what discovery's ``location=`` values are)."""
+        url = self.url(location)
+        if url.lower().startswith(self.base_url.lower()):
+            return url[len(self.base_url):] or "/"
+        return url
+
+    def close(self) -> None:
+        if self._own_session:
+            self.session.close()
+
+    def request(self, method: str, location: str, *, headers: dict[str, Any] | None = None,
+                body: bytes | None = None, params: dict[str, Any] | None = None) -> requests.Response:
+        """Send one request (retrying idempotent ones); raise the matching OcciError unless 2xx."""
+        method = method.upper()
+        url = self.url(location)
+        sent = {"User-Agent": self.user_agent, **(headers or {})}
+        if self._authorization is not None:
+            sent["Authorization"] = self._authorization
+        attempts = 1 + (self.retries if method in IDEMPOTENT else 0)
+        response = None
+        for attempt in range(attempts):
+            if attempt:
+                self._sleep(self.backoff * (2 ** (attempt - 1)))
+            try:
+                response = self.session.request(method, url, headers=sent, data=body, params=params,
+                                                timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if attempt + 1 < attempts:
+                    continue
+                raise errors.ServiceUnavailable(
+                    f"cannot reach {url} ({method}, {attempts} attempt{'s' if attempts > 1 else ''}): "
+                    f"{type(exc).__name__}", code="unreachable", where=url) from exc
+            if response.status_code in RETRY_STATUSES and attempt + 1 < attempts:
+                response.close()
+                continue
+            break
+        assert response is not None
+        if 200 <= response.status_code < 300:
+            return response
+        raise error_from_response(response)

@@ -1,0 +1,1 @@
+"""Placement: providers' offers, placement policies and quota reservations (the placement issue)."""
