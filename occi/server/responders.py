@@ -128,8 +128,8 @@ class QueryInterface(_Base):
         created = self.service.add_user_mixins(self.document(req), self.context(req))
         self.send(resp, io.render_category_objects(created, media_type))
 
-    def on_put(self, req, resp):
-        raise MethodNotAllowed("PUT is not defined on the query interface", allowed=("GET", "POST", "DELETE"))
+    def on_head(self, req, resp):
+        self.on_get(req, resp)
 
     def on_delete(self, req, resp):
         media_type = self.media_type(req, listing=False)
@@ -160,6 +160,9 @@ class PathDispatcher(_Base):
         entity, links = self.service.get(path, ctx)
         resp.set_header("ETag", f'"{entity.version}"')
         self.send(resp, io.render_entity(entity, links, ctx.urls, media_type))
+
+    def on_head(self, req, resp, **params):
+        self.on_get(req, resp, **params)      # Falcon sends the headers and drops the body
 
     # -- POST -------------------------------------------------------------------------------
     def on_post(self, req, resp, **_):

@@ -62,6 +62,9 @@ class OcciService:
 
     def create(self, kind: Kind, doc: RequestDocument, ctx: RequestContext) -> list[Entity]:
         """POST to a kind collection: one entity, or several from a JSON collection, atomically."""
+        if doc.entity is None and not doc.entities and doc.locations:
+            raise BadRequest(f"a list of locations does not describe a new {kind.term}; send its Category and "
+                             "attributes (text) or an entity object (JSON)", code="not-an-entity", where="body")
         documents = doc.entities or [doc.entity or EntityDocument()]
         _, ops = self._ops()
         with self.store.session() as session:

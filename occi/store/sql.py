@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 from contextlib import contextmanager
 from dataclasses import replace
@@ -34,6 +33,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, make_url
 
 from occi.store.base import DuplicateEntity, EntityRecord, MixinRecord, Query, StaleWrite
+from occi.store.engines import pg_engine, sqlite_engine
+from occi.store.values import canonical as _canonical
+from occi.store.values import dump as _dump
+from occi.store.values import index_value
+from occi.store.values import load as _load
 
 __all__ = ["SqlStore", "SqlSession", "index_value", "MIGRATIONS_DIR", "VERSION_TABLE"]
 
@@ -42,8 +46,6 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: Our own Alembic version table, so that other packages can migrate the same database.
 VERSION_TABLE = "occi_alembic_version"
-#: Longer strings are not indexed: they are rare filter values and would bloat the index.
-MAX_INDEXED_CHARS = 256
 GENERATION_KEY = "model_generation"
 _CHUNK = 500    # bound parameters per IN list, well under every driver's limit
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -80,56 +82,6 @@ _BUMP_GENERATION = (meta.update().where(meta.c.key == GENERATION_KEY)
 _WRITABLE = ("kind", "owner", "source", "target", "source_kind", "target_kind", "mixins", "attributes")
 #: Query "attributes" that are columns of a record rather than attributes.
 _STRUCTURAL = {"occi.core.id": _E.id, "occi.core.source": _E.source, "occi.core.target": _E.target}
-
-
-def index_value(value: Any) -> str | None:
-    """The indexed text of a scalar attribute value, or None when it is not indexed.
-
-    The type is part of the text so that the string "2" never matches the number 2,
-    while 2 and 2.0 (the same number) share ``n:2``; booleans are ``b:true``/``b:false``.
-    """
-    text = _scalar_text(value)
-    return text if text is not None and len(text) <= MAX_INDEXED_CHARS + 2 else None
-
-
-def _scalar_text(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return "b:true" if value else "b:false"
-    if isinstance(value, int):
-        return "n:" + str(value)
-    if isinstance(value, float):
-        integral = math.isfinite(value) and value.is_integer()
-        return "n:" + (str(int(value)) if integral else repr(value))
-    if isinstance(value, str):
-        return "s:" + value
-    return None
-
-
-def _canonical(value: Any) -> Any:
-    """A comparable form with the equality of :func:`index_value`, for any JSON value."""
-    if isinstance(value, (list, tuple)):
-        return ("l", tuple(_canonical(v) for v in value))
-    if isinstance(value, dict):
-        return ("d", tuple(sorted((k, _canonical(v)) for k, v in value.items())))
-    text = _scalar_text(value)
-    return text if text is not None else ("z", repr(value))
-
-
-def _dump(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-_scan = json.JSONDecoder().scan_once
-
-
-def _load(text: str) -> Any:
-    """``json.loads`` for the compact JSON we write: the C scanner alone, as the wrapper
-    layers cost more than parsing a small object (this is the hot loop of listings)."""
-    try:
-        value, end = _scan(text, 0)
-    except StopIteration:
-        return json.loads(text)     # raises the proper error
-    return value if end == len(text) else json.loads(text)
 
 
 def _join_mixins(mixins: list[str]) -> str:
@@ -440,7 +392,7 @@ class SqlStore:
         if schema is not None and (self.backend != "postgresql" or not _SCHEMA_NAME.match(schema)):
             raise ValueError(f"schema {schema!r}: must be a lower-case SQL name, on PostgreSQL only")
         self.schema, self.url = schema, parsed
-        self._engine = _sqlite_engine(parsed, echo) if self.backend == "sqlite" else _pg_engine(parsed, schema, echo)
+        self._engine = sqlite_engine(parsed, echo) if self.backend == "sqlite" else pg_engine(parsed, schema, echo)
         self._writes = _compile_writes(self._engine.dialect)
 
     def __repr__(self):
@@ -497,39 +449,3 @@ class SqlStore:
 
     def close(self) -> None:
         self._engine.dispose()
-
-
-def _sqlite_engine(url: URL, echo: bool) -> sa.Engine:
-    """(Both engines hide bound values from errors and logs: attributes may hold secrets.)
-
-    A file gets a thread-safe pool (SQLAlchemy's default for files); memory, one shared
-    connection.
-
-    WAL lets readers work during a write; synchronous=NORMAL makes a commit cheap (a power
-    loss may lose the newest transactions, never corrupt); rarer checkpoints (10,000 pages)
-    save fsyncs; the busy timeout queues writers instead of failing them; memory-mapped
-    reads make large listings faster.
-    """
-    in_memory = url.database in (None, "", ":memory:")
-    options: dict[str, Any] = ({"poolclass": sa.StaticPool, "connect_args": {"check_same_thread": False}}
-                               if in_memory else {"pool_size": 8, "max_overflow": 24})
-    engine = sa.create_engine(url, echo=echo, hide_parameters=True, **options)
-
-    @sa.event.listens_for(engine, "connect")
-    def _configure(dbapi_connection, _record):
-        cursor = dbapi_connection.cursor()
-        for pragma in ("busy_timeout=30000", "journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
-                       "wal_autocheckpoint=10000", "mmap_size=268435456"):
-            cursor.execute("PRAGMA " + pragma)
-        cursor.close()
-
-    return engine
-
-
-def _pg_engine(url: URL, schema: str | None, echo: bool) -> sa.Engine:
-    """psycopg 3 (a bare ``postgresql://`` would pick psycopg2); the schema is the
-    connections' search_path, so that statements stay unqualified."""
-    if url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")
-    connect_args = {"options": f"-csearch_path={schema}"} if schema is not None else {}
-    return sa.create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True, connect_args=connect_args)
