@@ -39,7 +39,7 @@ def log(message: str) -> None:
 
 
 def _get(server: servers.Server, path: str, headers: dict | None = None) -> bytes:
-    times, body = time_requests(server.url + path, headers=headers, warmup=0, count=1)
+    _, body = time_requests(server.url + path, headers=headers, warmup=0, count=1)
     return body
 
 

@@ -82,7 +82,11 @@ def markdown(run: dict) -> str:
         f"- **Machine:** {m['cpu']}, {m['cores']} cores ({m['usable_cores']} usable), {m['memory']} RAM, {m['os']}",
         f"- **Software:** Python {m['python']}, falcon {m['falcon']}, gunicorn {m['gunicorn']}, "
         f"SQLAlchemy {m['sqlalchemy']}, SQLite {m['sqlite']}",
-        f"- **Load generator:** {run['loadgen']}",
+        f"- **Load generator:** {run['loadgen']}"
+        + (" — **wrk was not used**: a Python client saturates before the servers do, so these rates "
+           "can measure the client more than the servers (a ratio near 100% then means little); install wrk "
+           "(`apt-get install wrk`)"
+           if run.get("loadgen_tool") == "python" else ""),
         f"- **Run:** {run['duration']:g} s per load test, best of {run['rounds']} round(s)"
         + (" (`--quick`)" if run.get("quick") else ""),
         "",
@@ -108,7 +112,9 @@ def markdown(run: dict) -> str:
         "- Absolute numbers on a shared machine are noisy (the load generator competes with the servers "
         "for the same cores), so the targets that compare with Falcon are ratios measured within one run: "
         "for each scenario the baseline and accords are loaded back to back, alternating which goes first "
-        "per round, and each keeps its best round (all rounds are in `--json`). An untimed 1 s warm-up precedes "
+        "per round, and each keeps its best round (all rounds are in `--json`): besides other processes, "
+        "the split of wrk's keep-alive connections between the two workers (each stays on the worker that "
+        "accepted it) varies from run to run. An untimed 1 s warm-up precedes "
         "the first round. Each measurement starts once other processes use less than 15% of the CPU "
         "(waiting at most `--quiet-wait` seconds, 30 by default); the CPU time they took during the "
         "measurements is read from /proc and reported with the results, and a best run during which "

@@ -7,7 +7,7 @@ documentation) is derived from these declarations.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterable
 
@@ -33,8 +33,11 @@ class Category:
     term: str
     title: str = ""
     attributes: tuple[Attribute, ...] = ()
+    type_id: str = field(init=False, repr=False, compare=False, default="")
 
     def __post_init__(self):
+        # The type id is every lookup's key (and the hash): computed once.
+        object.__setattr__(self, "type_id", self.scheme + self.term)
         if not self.scheme.endswith("#"):
             raise ValueError(f"category scheme {self.scheme!r} must end with '#'")
         if not TERM_PATTERN.match(self.term):
@@ -43,10 +46,6 @@ class Category:
         names = [a.name for a in self.attributes]
         if len(names) != len(set(names)):
             raise ValueError(f"{self.type_id}: duplicate attribute declarations")
-
-    @property
-    def type_id(self) -> str:
-        return self.scheme + self.term
 
     @property
     def category_class(self) -> str:
@@ -126,8 +125,12 @@ class Kind(_Typed):
             kind = kind.parent
         return tuple(chain)
 
+    @cached_property
+    def _ancestor_ids(self) -> frozenset[str]:
+        return frozenset(k.type_id for k in self.lineage)
+
     def is_a(self, other: "Kind") -> bool:
-        return any(k.type_id == other.type_id for k in self.lineage)
+        return other.type_id in self._ancestor_ids
 
     @cached_property
     def attribute_map(self) -> dict[str, Attribute]:

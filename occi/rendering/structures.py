@@ -5,6 +5,7 @@ text/occi as headers. Parsing goes the other way, into request documents.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Iterable, Iterator
 
 from occi.documents import ActionDocument, CategoryDocument, EntityDocument, LinkDocument, RequestDocument
@@ -22,7 +23,18 @@ Structure = tuple[str, str]  # (structure name, value)
 
 
 def category_structure(category: Category, *, full: bool = True) -> str:
-    """One Category value; ``full`` adds attributes and actions (discovery), else the short form."""
+    """One Category value; ``full`` adds attributes and actions (discovery), else the short form.
+
+    Categories are immutable, so each keeps its renderings (every entity GET needs them).
+    """
+    key = "_text_full" if full else "_text_short"
+    cached = category.__dict__.get(key)
+    if cached is None:
+        cached = category.__dict__[key] = _render_category(category, full=full)
+    return cached
+
+
+def _render_category(category: Category, *, full: bool) -> str:
     rel: tuple[str, ...] = ()
     location = None
     if isinstance(category, Kind):
@@ -123,7 +135,7 @@ def parse_structures(items: Iterable[tuple[str, str, str]], *, strict_names: boo
         for index, value in enumerate(grammar.split_values(raw, where=where), start=1):
             here = f"{where}, value {index}" if "," in raw else where
             if canonical == "Category":
-                cv = grammar.parse_category(value, where=here)
+                cv = _parse_category(value, here)
                 doc.categories.append(CategoryDocument(
                     term=cv.term, scheme=cv.scheme, cls=cv.cls, title=cv.title, rel=list(cv.rel),
                     location=cv.location, where=here))
@@ -141,6 +153,19 @@ def parse_structures(items: Iterable[tuple[str, str, str]], *, strict_names: boo
                 doc.locations.append(grammar.parse_location(value, where=here))
     _assemble(doc, links)
     return doc
+
+
+@lru_cache(maxsize=1024)
+def _cached_category(value: str) -> grammar.CategoryValue:
+    return grammar.parse_category(value, where="Category")
+
+
+def _parse_category(value: str, where: str) -> grammar.CategoryValue:
+    """Clients send the same few Category values again and again: parse each once."""
+    try:
+        return _cached_category(value)
+    except BadRequest:
+        return grammar.parse_category(value, where=where)     # raises, saying where
 
 
 def _assemble(doc: RequestDocument, links: list[LinkDocument]) -> None:

@@ -137,9 +137,16 @@ def render_entities(entities: list[Entity], links: dict[str, list[Entity]], urls
 
 
 def render_locations(locations: list[str], urls: Urls, media_type: str) -> Output:
-    if media_type == media.URI_LIST:
-        body = "".join(urls.absolute(loc) + "\r\n" for loc in locations)
-        return Output(media_type, body.encode("utf-8"))
+    if media_type == media.URI_LIST:       # the big listings: one join, no per-line calls
+        if not locations:
+            return Output(media_type, b"")
+        separator = "\r\n" + urls.base
+        return Output(media_type, (urls.base + separator.join(locations) + "\r\n").encode("utf-8"))
+    if media_type == media.TEXT_PLAIN or media_type == media.TEXT_OCCI_PLAIN:
+        if not locations:
+            return Output(media_type, b"")
+        separator = "\nX-OCCI-Location: " + urls.base
+        return Output(media_type, ("X-OCCI-Location: " + urls.base + separator.join(locations) + "\n").encode("utf-8"))
     if media_type in (media.OCCI_JSON, media.JSON):
         return Output(media_type, dumps({"locations": [urls.absolute(loc) for loc in locations]}))
     return _text(location_structures(locations, urls), media_type)

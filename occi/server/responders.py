@@ -93,6 +93,8 @@ class QueryInterface(_Base):
         media_type = self.media_type(req, listing=False)
         filters = self.document(req)
         model = self.service.model()
+        if any(model.get(c.type_id) is None for c in filters.categories) and self.service.models.refresh():
+            model = self.service.model()        # a mixin another worker has just added
         key = (id(model), media_type, tuple(c.type_id for c in filters.categories))
         cached = self._cache.get(key)
         if cached is None:
@@ -101,7 +103,8 @@ class QueryInterface(_Base):
                 for category_doc in filters.categories:
                     category = model.get(category_doc.type_id)
                     if category is None:
-                        raise NotFound(f"no category {category_doc.type_id}", where=category_doc.where or "Category")
+                        raise NotFound(f"no category {category_doc.type_id}", code="no-such-category",
+                                       where=category_doc.where or "Category")
                     for related in model.related(category):
                         categories.setdefault(related.type_id, related)
                 chosen = list(categories.values())
@@ -145,16 +148,8 @@ class PathDispatcher(_Base):
         path = req.path
         ctx = self.context(req)
         if path.endswith("/"):
-            media_type = self.media_type(req, listing=True)
-            full = media_type in (media.OCCI_JSON, media.JSON)
-            listing = self.service.list(path, self.document(req), ctx, full=full,
-                                        page=_int_param(req, "page"), number=_int_param(req, "number"))
-            if full:
-                out = io.render_entities(listing.entities, listing.links, ctx.urls, media_type,
-                                         links_collection=listing.links_collection)
-            else:
-                out = io.render_locations(listing.locations, ctx.urls, media_type)
-            self.send(resp, out)
+            self._send_listing(resp, path, ctx, self.media_type(req, listing=True), filters=self.document(req),
+                               page=_int_param(req, "page"), number=_int_param(req, "number"))
             return
         media_type = self.media_type(req, listing=False)
         entity, links = self.service.get(path, ctx)
@@ -214,13 +209,14 @@ class PathDispatcher(_Base):
             return
         if isinstance(category, Mixin):
             self.service.associate(category, doc.locations, ctx)
-            self._send_members(resp, path, ctx, media_type)
+            self._send_listing(resp, path, ctx, media_type)
             return
         raise MethodNotAllowed(f"POST is not defined for {path}", allowed=("GET",))
 
-    def _send_members(self, resp, path, ctx, media_type):
+    def _send_listing(self, resp, path, ctx, media_type, *, filters=None, page=None, number=None):
+        """A collection: locations in the text renderings, whole entities in JSON."""
         full = media_type in (media.OCCI_JSON, media.JSON)
-        listing = self.service.list(path, None, ctx, full=full)
+        listing = self.service.list(path, filters, ctx, full=full, page=page, number=number)
         if full:
             out = io.render_entities(listing.entities, listing.links, ctx.urls, media_type,
                                      links_collection=listing.links_collection)
@@ -237,7 +233,7 @@ class PathDispatcher(_Base):
             if isinstance(category, Mixin):
                 media_type = self.media_type(req, listing=True)
                 self.service.replace_members(category, self.document(req).locations, ctx)
-                self._send_members(resp, path, ctx, media_type)
+                self._send_listing(resp, path, ctx, media_type)
                 return
             allowed = ("GET", "POST", "DELETE") if isinstance(category, Kind) else ("GET",)
             raise MethodNotAllowed(f"PUT is not defined for the collection {path}", allowed=allowed)

@@ -16,12 +16,27 @@ from occi.model.core import STRUCTURAL
 from occi.model.registry import Model
 from occi.store.base import EntityRecord
 
-__all__ = ["EntityBuilder"]
+__all__ = ["EntityBuilder", "StaleModel"]
+
+
+class StaleModel(OcciError):
+    """The user mixins changed in the store since this process built its model; retried once."""
+
+    status = 409
+    default_code = "stale-model"
 
 
 class EntityBuilder:
-    def __init__(self, model: Model):
+    def __init__(self, model: Model, *, generation: int | None = None):
         self.model = model
+        self.generation = generation
+
+    def confirm_user_mixins(self, session, mixins: Iterable[Mixin]) -> None:
+        """Before a write associates user mixins: they must still exist (another worker may have
+        removed one a moment ago), so the model this request used must be the store's."""
+        if self.generation is not None and any(m.user_defined for m in mixins) \
+                and session.model_generation() != self.generation:
+            raise StaleModel("the user mixins changed while this request ran; send it again")
 
     # -- records --------------------------------------------------------------------
     def from_record(self, record: EntityRecord) -> Entity:

@@ -1,11 +1,12 @@
 """OcciService: the OCCI semantics of GFD.223 over a store, independent of HTTP and renderings."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from occi.documents import EntityDocument, RequestDocument
 from occi.entity import Entity
-from occi.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge
+from occi.errors import BadRequest, Conflict, Forbidden, NotFound, OcciError, PayloadTooLarge
 from occi.hooks import Hooks
 from occi.model.category import Kind, Mixin
 from occi.model.registry import Model
@@ -16,6 +17,23 @@ from occi.service.models import ModelCache, mixin_from_record
 from occi.store.base import MixinRecord, Query
 
 __all__ = ["OcciService", "Listing"]
+
+#: Error codes that may only mean this process has not seen a new user mixin yet.
+_MODEL_MISSES = frozenset({"unknown-mixin", "unknown-kind", "unknown-related", "no-such-collection",
+                           "bad-filter", "no-such-category", "stale-model"})
+
+
+def _fresh_model(operation):
+    """Run ``operation``; if it failed on an unknown category and the model has changed since, once more."""
+    @functools.wraps(operation)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return operation(self, *args, **kwargs)
+        except OcciError as error:
+            if error.code in _MODEL_MISSES and self.models.refresh():
+                return operation(self, *args, **kwargs)
+            raise
+    return wrapper
 
 _MAX_OFFSET = 2 ** 62
 
@@ -41,25 +59,31 @@ class OcciService:
         return self.models.current()
 
     def _ops(self) -> tuple[Model, EntityOperations]:
-        model = self.model()
-        return model, EntityOperations(EntityBuilder(model), self.hooks)
+        model, generation = self.models.snapshot()
+        return model, EntityOperations(EntityBuilder(model, generation=generation), self.hooks)
 
     def collection(self, path: str) -> Kind | Mixin | None:
-        return self.model().by_location(path)
+        found = self.model().by_location(path)
+        if found is None and self.models.refresh():
+            found = self.model().by_location(path)
+        return found
 
     # -- entities ---------------------------------------------------------------------------
     def get(self, path: str, ctx: RequestContext) -> tuple[Entity, list[Entity]]:
         _, ops = self._ops()
-        with self.store.session() as session:
-            entity = ops.load(session, path)
-            return entity, ops.links_of(session, [entity]).get(entity.location, [])
+        with self.store.session(readonly=True) as session:
+            record, links = session.get_with_links(path)
+        if record is None:
+            raise NotFound(f"nothing at {path}", code="no-such-entity", where=path)
+        return ops.builder.from_record(record), [ops.builder.from_record(link) for link in links]
 
     def links_of(self, entities: list[Entity]) -> dict[str, list[Entity]]:
         """The outgoing links of ``entities``, by source location."""
         _, ops = self._ops()
-        with self.store.session() as session:
+        with self.store.session(readonly=True) as session:
             return ops.links_of(session, entities)
 
+    @_fresh_model
     def create(self, kind: Kind, doc: RequestDocument, ctx: RequestContext) -> list[Entity]:
         """POST to a kind collection: one entity, or several from a JSON collection, atomically."""
         if doc.entity is None and not doc.entities and doc.locations:
@@ -70,6 +94,7 @@ class OcciService:
         with self.store.session() as session:
             return [ops.create(session, kind, item, ctx) for item in documents]
 
+    @_fresh_model
     def put(self, path: str, doc: RequestDocument, ctx: RequestContext) -> tuple[Entity, bool]:
         """PUT on an entity path: full replace if it exists, else create it there (C8)."""
         model, ops = self._ops()
@@ -87,6 +112,7 @@ class OcciService:
                                  code="link-in-put", where="Link")
             return ops.create(session, kind, entity_doc, ctx, location=path), True
 
+    @_fresh_model
     def update(self, path: str, doc: RequestDocument, ctx: RequestContext) -> Entity:
         _, ops = self._ops()
         with self.store.session() as session:
@@ -97,6 +123,7 @@ class OcciService:
         with self.store.session() as session:
             ops.delete(session, ops.load(session, path), ctx)
 
+    @_fresh_model
     def action(self, path: str, term: str, doc: RequestDocument | None, ctx: RequestContext) -> Entity:
         _, ops = self._ops()
         with self.store.session() as session:
@@ -154,6 +181,7 @@ class OcciService:
         # Past the end is an empty page (GFD.223 §6); clamp so that the database's integers hold it.
         query.offset, query.limit = min((page - 1) * number, _MAX_OFFSET), number
 
+    @_fresh_model
     def list(self, path: str, filters: RequestDocument | None, ctx: RequestContext, *, full: bool,
              page: int | None = None, number: int | None = None) -> Listing:
         model, ops = self._ops()
@@ -163,7 +191,7 @@ class OcciService:
         listing = Listing(links_collection=isinstance(category, Kind) and category.is_a(_link_kind(model)))
         if query.kinds == []:
             return listing
-        with self.store.session() as session:
+        with self.store.session(readonly=True) as session:
             if not full:
                 listing.locations = session.list_locations(query)
                 return listing
@@ -171,6 +199,7 @@ class OcciService:
             listing.links = ops.links_of(session, listing.entities)
         return listing
 
+    @_fresh_model
     def delete_collection(self, path: str, filters: RequestDocument | None, ctx: RequestContext) -> int:
         """DELETE on a kind collection deletes its members (F7), on a mixin collection disassociates (F6)."""
         model, ops = self._ops()
@@ -187,6 +216,7 @@ class OcciService:
                     ops.delete(session, entity, ctx)
             return len(entities)
 
+    @_fresh_model
     def collection_action(self, path: str, term: str, doc: RequestDocument | None,
                           ctx: RequestContext) -> list[Entity]:
         """An action on every member (E4); all or nothing. Members already in the target state are left."""
@@ -217,12 +247,14 @@ class OcciService:
             entities.append(ops.builder.from_record(record))
         return entities
 
+    @_fresh_model
     def associate(self, mixin: Mixin, locations: list[str], ctx: RequestContext) -> None:
         _, ops = self._ops()
         with self.store.session() as session:
             for entity in self._members(session, locations, ctx, ops):
                 ops.update(session, entity.location, EntityDocument(mixins=[mixin.type_id]), ctx)
 
+    @_fresh_model
     def replace_members(self, mixin: Mixin, locations: list[str], ctx: RequestContext) -> None:
         _, ops = self._ops()
         with self.store.session() as session:
@@ -234,6 +266,7 @@ class OcciService:
                 if mixin not in entity.mixins:
                     ops.update(session, entity.location, EntityDocument(mixins=[mixin.type_id]), ctx)
 
+    @_fresh_model
     def disassociate(self, mixin: Mixin, locations: list[str], ctx: RequestContext) -> int:
         _, ops = self._ops()
         with self.store.session() as session:
@@ -294,6 +327,7 @@ class OcciService:
         self.models.invalidate()
         return created
 
+    @_fresh_model
     def remove_user_mixins(self, doc: RequestDocument, ctx: RequestContext) -> None:
         model = self.model()
         if not doc.categories:
@@ -302,7 +336,8 @@ class OcciService:
             for category in doc.categories:
                 found = model.get(category.type_id)
                 if found is None:
-                    raise NotFound(f"no category {category.type_id}", where=category.where or "Category")
+                    raise NotFound(f"no category {category.type_id}", code="no-such-category",
+                                   where=category.where or "Category")
                 if model.is_provider_category(category.type_id):
                     raise Forbidden(f"{category.type_id} is defined by the provider and cannot be removed",
                                     code="provider-category", where=category.where or "Category")

@@ -50,11 +50,9 @@ class EntityOperations:
         builder = self.builder
         kind = builder.kind_for(doc.kind, kind, where="Category")
         mixins, _ = builder.mixins_for(doc.mixins, kind, where="Category")
+        builder.confirm_user_mixins(session, mixins)
         attributes = builder.new_attributes(kind, mixins, doc.attributes)
         entity_id, location = self._identity(kind, doc.id, location)
-        if session.get(location) is not None or session.get_by_id(entity_id) is not None:
-            raise Conflict(f"an entity already exists at {location} (id {entity_id})", code="duplicate",
-                           where="occi.core.id")
         entity = Entity(location=location, kind=kind, id=entity_id, mixins=mixins, attributes=attributes,
                         owner=ctx.principal.account)
         if kind.is_a(LINK):
@@ -119,6 +117,7 @@ class EntityOperations:
         self._check_version(old, ctx)
         self._same_kind(old, doc)
         mixins, added = self.builder.mixins_for(doc.mixins, old.kind, where="Category", current=old.mixins)
+        self.builder.confirm_user_mixins(session, added)
         new = copy.copy(old)
         new.mixins = mixins
         new.attributes = self.builder.updated_attributes(old, mixins, added, doc.attributes, replace=False)
@@ -135,6 +134,7 @@ class EntityOperations:
         self._same_kind(old, doc)
         self._links_on_put(session, old, doc, ctx)
         mixins, added = self.builder.mixins_for(doc.mixins, old.kind, where="Category")
+        self.builder.confirm_user_mixins(session, mixins)
         added = [m for m in added if m not in old.mixins]
         new = copy.copy(old)
         new.mixins = mixins

@@ -71,6 +71,7 @@ def build_link(doc: LinkDocument, source: Entity, session, builder: EntityBuilde
         raise BadRequest(f"{kind.type_id} is not a link kind", code="not-a-link-kind", where=where)
     mixin_ids = [t for t in doc.categories if t not in {k.type_id for k in kinds}]
     mixins, _ = builder.mixins_for(mixin_ids, kind, where=where)
+    builder.confirm_user_mixins(session, mixins)
     check_source(kind, source, source.location, where=where)
     target, target_kind = resolve_target(kind, doc.target, session, builder, ctx, where=where)
     if target_kind is None and doc.rel and doc.rel[0] != RESOURCE.type_id:

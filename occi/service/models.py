@@ -58,8 +58,9 @@ class ModelCache:
     """Caches the effective model per process.
 
     Checking the store's model generation costs a query, so a worker re-checks at most
-    every ``refresh_interval`` seconds; a change made by this process is seen at once.
-    Other workers see a new user mixin within that interval.
+    every ``refresh_interval`` seconds, and at once when a request names a category or a
+    collection it does not know (:meth:`OcciService` retries such a request after a
+    refresh): a mixin created through one worker is usable through every other at once.
     """
 
     def __init__(self, base: Model, store, *, refresh_interval: float = 0.5):
@@ -75,15 +76,27 @@ class ModelCache:
         now = time.monotonic()
         if self._generation is not None and now - self._checked < self.refresh_interval:
             return self._model
+        self.refresh()
+        return self._model
+
+    def snapshot(self) -> tuple[Model, int | None]:
+        """The current model and the store generation it was built from."""
+        self.current()
+        with self._lock:
+            return self._model, self._generation
+
+    def refresh(self) -> bool:
+        """Check the store now; True when the model changed (a lookup that missed may now hit)."""
         with self._lock:
             generation = self.store.model_generation()
-            if generation != self._generation:
-                with self.store.session() as session:
+            changed = generation != self._generation
+            if changed:
+                with self.store.session(readonly=True) as session:
                     records = session.user_mixins()
                 self._model = self.build(records)
                 self._generation = generation
-            self._checked = now
-            return self._model
+            self._checked = time.monotonic()
+            return changed
 
     def build(self, records: list[MixinRecord]) -> Model:
         known: dict[str, Mixin] = {}

@@ -29,7 +29,7 @@ def sqlite_engine(url: URL, echo: bool) -> sa.Engine:
     def _configure(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
         for pragma in ("busy_timeout=30000", "journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
-                       "wal_autocheckpoint=10000", "mmap_size=268435456"):
+                       "wal_autocheckpoint=10000", "mmap_size=268435456", "cache_size=-32768"):
             cursor.execute("PRAGMA " + pragma)
         cursor.close()
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import lru_cache
@@ -128,8 +129,9 @@ def _criteria(query: Query) -> tuple[list[Any], dict[str, Any]]:
 class _Raw:
     """A statement compiled once for one dialect and run on the DBAPI cursor.
 
-    The hot writes skip SQLAlchemy's per-execution bookkeeping this way, about a third of
-    their cost (they do not show in ``echo`` output); everything else goes through Core.
+    The hot statements (writes, single-entity reads) skip SQLAlchemy's per-execution
+    bookkeeping this way, most of their cost (they do not show in ``echo`` output);
+    everything else goes through Core.
     """
 
     def __init__(self, statement, dialect: sa.Dialect):
@@ -161,6 +163,12 @@ def _compile_writes(dialect: sa.Dialect) -> dict[str, _Raw]:
         "delete_index": attribute_index.delete().where(_A.entity_seq == sa.bindparam("seq")),
         "insert_user_mixin": insert(user_mixin).on_conflict_do_nothing().values(
             binds("type_id", "scheme", "term", "location", "title", "depends", "applies", "owner")),
+        # The hot reads: one entity, and the links of one resource (every entity GET).
+        "get": _GET,
+        "get_by_id": _GET_BY_ID,
+        "links_from_one": _SELECT_RECORDS.where(_E.source == sa.bindparam("source")).order_by(_E.seq),
+        "with_links": _SELECT_RECORDS.where(sa.or_(_E.location == sa.bindparam("location"),
+                                                   _E.source == sa.bindparam("source"))).order_by(_E.seq),
     }
     return {key: _Raw(statement, dialect) for key, statement in statements.items()}
 
@@ -174,7 +182,7 @@ class SqlSession:
         self._cursor = None
 
     def _run(self, key: str, values: dict[str, Any] | list[dict[str, Any]]):
-        """Run a precompiled write (``executemany`` for a list of rows); returns the cursor."""
+        """Run a precompiled statement (``executemany`` for a list of rows); returns the cursor."""
         if self._cursor is None:
             self._cursor = self.connection.connection.cursor()
         statement = self._writes[key]
@@ -195,11 +203,22 @@ class SqlSession:
 
     # -- reading ---------------------------------------------------------------------
     def get(self, location: str) -> EntityRecord | None:
-        row = self.connection.execute(_GET, {"location": location}).first()
+        row = self._run("get", {"location": location}).fetchone()
         return _record(row) if row is not None else None
 
+    def get_with_links(self, location: str) -> tuple[EntityRecord | None, list[EntityRecord]]:
+        """An entity and the links it is the source of, in one query (every entity GET)."""
+        found, links = None, []
+        for row in self._run("with_links", {"location": location, "source": location}).fetchall():
+            record = _record(row)
+            if record.location == location:
+                found = record
+            else:
+                links.append(record)
+        return found, (links if found is not None else [])
+
     def get_by_id(self, entity_id: str) -> EntityRecord | None:
-        row = self.connection.execute(_GET_BY_ID, {"id": entity_id}).first()
+        row = self._run("get_by_id", {"id": entity_id}).fetchone()
         return _record(row) if row is not None else None
 
     def get_many(self, locations: Sequence[str]) -> list[EntityRecord]:
@@ -222,6 +241,8 @@ class SqlSession:
         return self.connection.execute(sa.select(sa.func.count()).select_from(entity).where(*where)).scalar_one()
 
     def links_from(self, sources: Sequence[str]) -> list[EntityRecord]:
+        if len(sources) == 1:
+            return [_record(row) for row in self._run("links_from_one", {"source": sources[0]}).fetchall()]
         return self._records_where(_E.source, _unique(sources))
 
     def links_to(self, target: str) -> list[EntityRecord]:
@@ -394,6 +415,8 @@ class SqlStore:
         self.schema, self.url = schema, parsed
         self._engine = sqlite_engine(parsed, echo) if self.backend == "sqlite" else pg_engine(parsed, schema, echo)
         self._writes = _compile_writes(self._engine.dialect)
+        self._local = threading.local()
+
 
     def __repr__(self):
         schema = f" schema={self.schema}" if self.schema else ""
@@ -434,18 +457,42 @@ class SqlStore:
         return frozenset(context.get_current_heads())
 
     @contextmanager
-    def session(self) -> Iterator[SqlSession]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        with self._engine.begin() as conn:
-            session = SqlSession(conn, self._writes)
-            try:
-                yield session
-            finally:
-                session.close()
+    def session(self, *, readonly: bool = False) -> Iterator[SqlSession]:
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        Each thread keeps its connection between sessions: checking one out of the pool
+        and back costs more than a small transaction does. ``readonly`` promises no writes:
+        on SQLite the reads then run without transaction bookkeeping (each sees the newest
+        committed state), which is most of the cost of a single-entity GET.
+        """
+        conn = getattr(self._local, "connection", None)
+        temporary = False
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._local.connection = self._engine.connect()
+        elif conn.in_transaction():          # a session inside a session: a transaction of its own
+            conn, temporary = self._engine.connect(), True
+        session = SqlSession(conn, self._writes)
+        try:
+            if readonly and self.backend == "sqlite" and not temporary:
+                try:
+                    yield session
+                finally:
+                    if conn.in_transaction():        # a Core read autobegins: end it
+                        conn.rollback()
+            else:
+                with conn.begin():
+                    yield session
+        finally:
+            session.close()
+            if temporary:
+                conn.close()
 
     def model_generation(self) -> int:
-        with self.session() as session:
+        with self.session(readonly=True) as session:
             return session.model_generation()
 
     def close(self) -> None:
+        conn = getattr(self._local, "connection", None)
+        if conn is not None:
+            conn.close()
         self._engine.dispose()

@@ -26,13 +26,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_ready(url: str, token: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+def wait_ready(url: str, token: str, process: subprocess.Popen, timeout: float = 30.0, verify=True) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}: {process.stderr.read() if process.stderr else ''}")
         try:
-            if requests.get(url + "/-/", headers={"Authorization": f"Bearer {token}"}, timeout=1).status_code == 200:
+            answer = requests.get(url + "/-/", headers={"Authorization": f"Bearer {token}"}, timeout=1, verify=verify)
+            if answer.status_code == 200:
                 return
         except requests.RequestException:
             pass
@@ -54,7 +55,8 @@ def serve(tmp_path):
     """Start `accords serve COMPONENT`; every server started is stopped at teardown."""
     started: list[subprocess.Popen] = []
 
-    def start(component: str = "provisioning", *extra: str, workers: int = 2) -> Server:
+    def start(component: str = "provisioning", *extra: str, workers: int = 2, scheme: str = "http",
+              verify=True) -> Server:
         port = free_port()
         data = tmp_path / f"data-{component}-{port}"
         env = {**os.environ, "ACCORDS_DATA": str(data)}
@@ -63,13 +65,13 @@ def serve(tmp_path):
             [sys.executable, "-m", "broker", "serve", component, "--port", str(port), "--workers", str(workers),
              *extra], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         started.append(process)
-        url = f"http://127.0.0.1:{port}"
+        url = f"{scheme}://127.0.0.1:{port}"
         token_path = data / "token"
         deadline = time.monotonic() + 30
         while not token_path.exists() and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.05)
         token = token_path.read_text().strip() if token_path.exists() else ""
-        wait_ready(url, token, process)
+        wait_ready(url, token, process, verify=verify)
         return Server(url=url, token=token, data=str(data), process=process)
 
     yield start
