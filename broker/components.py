@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from typing import Callable
 
 from occi.hooks import Hooks
 from occi.model import Model
@@ -20,10 +21,14 @@ class Component:
     model: Model
     hooks: Hooks = field(default_factory=Hooks)
     summary: str = ""
+    #: Periodic housekeeping on the component's store (e.g. the publisher's expiry sweep).
+    background: Callable | None = None
+    background_interval: float = 5.0
 
 
 #: name -> "module:factory"; the factory returns a Component.
 REGISTRY: dict[str, str] = {
+    "publisher": "occi.publisher.component:build",
     "provisioning": "broker.provisioning.component:build",
     "sla": "sla.component:build",
     "monitors": "monitors.component:build",

@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from occi import publisher
 from occi.model import core, infrastructure, monitoring, platform, sla
 from occi.model.category import Action, Category, Kind, Mixin
 
@@ -25,6 +26,7 @@ SECTIONS = (
     ("Service Level Agreements (GFD.228)", sla.CATEGORIES),
     ("Platform (GFD.227)", platform.CATEGORIES),
     ("Monitoring (draft, 2015)", monitoring.CATEGORIES),
+    ("accords platform: the publisher (CORDS scheme)", publisher.CATEGORIES),
 )
 
 

@@ -20,7 +20,11 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8086, help="port to bind (default 8086)")
     serve.add_argument("--db", help="SQLAlchemy URL of the store (default: SQLite file in the data dir)")
     serve.add_argument("--data", help="data directory (default $ACCORDS_DATA or ~/.local/share/accords)")
-    serve.add_argument("--publisher", help="URL of the publisher to register with")
+    serve.add_argument("--publisher", help="URL of the publisher to publish this component's categories with")
+    serve.add_argument("--zone", help="zone published with the categories (e.g. a data centre)")
+    serve.add_argument("--operator", help="operator published with the categories")
+    serve.add_argument("--publish-ttl", type=int, default=30,
+                       help="seconds after which the publisher forgets us without a heartbeat (default 30)")
     serve.add_argument("--public-url", help="base of the absolute URLs in responses (behind a proxy)")
     serve.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     serve.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")

@@ -43,11 +43,15 @@ def demo(args) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     try:
-        for offset, name in enumerate(components.names()):
+        # The publisher first, at the base port; every other component publishes with it.
+        names = ["publisher", *(n for n in components.names() if n != "publisher")]
+        publisher_url = f"http://127.0.0.1:{args.base_port}"
+        for offset, name in enumerate(names):
             port = args.base_port + offset
+            extra = [] if name == "publisher" else ["--publisher", publisher_url]
             process = subprocess.Popen(
                 [sys.executable, "-m", "broker", "serve", name, "--port", str(port), "--data", str(data),
-                 "--workers", "1"], stdout=subprocess.DEVNULL)
+                 "--workers", "1", *extra], stdout=subprocess.DEVNULL)
             started.append((name, f"http://127.0.0.1:{port}", process))
         rows = []
         for name, url, process in started:

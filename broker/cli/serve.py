@@ -9,7 +9,11 @@ import sys
 import gunicorn.http.wsgi
 from gunicorn.app.base import BaseApplication
 
+from apscheduler.schedulers.background import BackgroundScheduler
+
 from broker import components, settings
+from occi.model.core import CORE_SCHEME
+from occi.publisher.client import PublicationKeeper, PublisherClient
 from occi.auth import StaticCredentials
 from occi.server import create_app
 from occi.server.middleware import SERVER_HEADER
@@ -22,15 +26,26 @@ log = logging.getLogger("accords.serve")
 
 
 def build_app(component_name: str, *, db_url: str, token: str | None, public_url: str | None = None):
-    """The WSGI app of a component; ``token=None`` disables authentication."""
+    """The WSGI app of a component (in each worker); ``token=None`` disables authentication."""
     component = components.load(component_name)
     authenticator = None
     if token is not None:
         authenticator = StaticCredentials()
         authenticator.add_token(token, Principal(account="admin", name="admin", roles=frozenset({"admin"})))
     store = open_store(db_url)
+    if component.background is not None:
+        scheduler = BackgroundScheduler(daemon=True)
+        scheduler.add_job(component.background, "interval", seconds=component.background_interval, args=[store],
+                          max_instances=1, coalesce=True, id=f"{component_name}-background")
+        scheduler.start()
     return create_app(model=component.model, store=store, hooks=component.hooks, authenticator=authenticator,
                       public_url=public_url)
+
+
+def published_kinds(component_name: str) -> list:
+    """The kinds a component offers to the others (core kinds are everybody's)."""
+    model = components.load(component_name).model
+    return [k for k in model.kinds if k.location and k.scheme != CORE_SCHEME]
 
 
 # gunicorn drops the application's Server header and sends its own name; OCCI (GFD.223 §5.3)
@@ -52,6 +67,13 @@ class _Gunicorn(BaseApplication):
         return self._factory()
 
 
+def _keeper(args, data, url: str) -> PublicationKeeper:
+    publisher = PublisherClient(args.publisher, token=settings.local_token(data))
+    return PublicationKeeper(publisher, identity=args.component, base_url=args.public_url or url,
+                             kinds=published_kinds(args.component), zone=args.zone, operator=args.operator,
+                             ttl=args.publish_ttl)
+
+
 def serve(args) -> int:
     try:
         components.load(args.component)
@@ -62,13 +84,12 @@ def serve(args) -> int:
     db_url = settings.database_url(data, args.component, args.db)
     open_store(db_url).close()           # migrate once, before the workers fork
     token = None if args.insecure_no_auth else settings.local_token(data)
-    url = f"http://{args.host}:{args.port}"
+    url = f"{'https' if args.certfile else 'http'}://{args.host}:{args.port}"
     info = {"component": args.component, "url": url, "db": _redact(db_url), "workers": args.workers,
             "auth": "none (--insecure-no-auth)" if token is None else
             ("$ACCORDS_TOKEN" if os.environ.get("ACCORDS_TOKEN") else str(settings.token_file(data)))}
     if args.publisher:
         info["publisher"] = args.publisher
-        info["publisher_note"] = "publication arrives with the platform-services issue; not registered"
     if args.json:
         print(json.dumps(info), flush=True)
     else:
@@ -85,6 +106,11 @@ def serve(args) -> int:
     }
     if args.certfile:
         options.update(certfile=args.certfile, keyfile=args.keyfile)
+    if args.publisher:
+        # The master publishes once the workers listen, keeps the publications alive, withdraws at exit.
+        keeper = _keeper(args, data, url)
+        options["when_ready"] = lambda server: keeper.start()
+        options["on_exit"] = lambda server: keeper.stop()
     factory = lambda: build_app(args.component, db_url=db_url, token=token, public_url=args.public_url)  # noqa: E731
     _Gunicorn(factory, options).run()
     return 0

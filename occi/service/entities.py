@@ -7,7 +7,7 @@ import uuid
 
 from occi.documents import ActionDocument, EntityDocument, RequestDocument
 from occi.entity import Entity
-from occi.errors import BadRequest, Conflict, Forbidden, NotFound
+from occi.errors import BadRequest, Forbidden, NotFound
 from occi.model.category import Action, Kind
 from occi.model.core import LINK
 from occi.service.builder import EntityBuilder

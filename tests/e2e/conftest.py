@@ -56,9 +56,9 @@ def serve(tmp_path):
     started: list[subprocess.Popen] = []
 
     def start(component: str = "provisioning", *extra: str, workers: int = 2, scheme: str = "http",
-              verify=True) -> Server:
+              verify=True, data=None) -> Server:
         port = free_port()
-        data = tmp_path / f"data-{component}-{port}"
+        data = data or tmp_path / f"data-{component}-{port}"
         env = {**os.environ, "ACCORDS_DATA": str(data)}
         env.pop("ACCORDS_TOKEN", None)
         process = subprocess.Popen(

@@ -62,5 +62,6 @@ def test_demo_starts_every_component_and_stops_them(tmp_path):
                      timeout=120)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert {row["component"] for row in report["components"]} == {"provisioning", "sla", "monitors"}
+    assert {row["component"] for row in report["components"]} == {"publisher", "provisioning", "sla", "monitors"}
     assert all(row["ready"] for row in report["components"])
+    assert report["components"][0]["component"] == "publisher"

@@ -8,10 +8,7 @@ scripted; nothing is monkeypatched.
 from __future__ import annotations
 
 import socket
-import socketserver
-import threading
 import time
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 import requests
@@ -26,6 +23,7 @@ from occi.model import infrastructure, sla
 from occi.server import create_app
 from occi.service.context import Principal
 from occi.store import open_store
+from tests.livehttp import serve_wsgi
 
 RENDERINGS = ["json", "text/plain", "text/occi"]
 INFRA = "http://schemas.ogf.org/occi/infrastructure#"
@@ -42,30 +40,16 @@ TOKEN = "s3cret-token-value"
 
 
 # -- the server ------------------------------------------------------------------------------
-class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args) -> None:   # keep pytest output clean
-        pass
-
-
 def _serve(tmp_path, name: str, **app_options):
     store = open_store(tmp_path / name)
     app = create_app(model=Model([*infrastructure.CATEGORIES, *sla.CATEGORIES]), store=store, **app_options)
-    server = make_server("127.0.0.1", 0, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                              name="occi-test-server", daemon=True)
-    thread.start()
+    url, stop_server = serve_wsgi(app)
 
     def stop() -> None:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+        stop_server()
         store.close()
 
-    return f"http://127.0.0.1:{server.server_port}", stop
+    return url, stop
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 import jsonschema
 from falcon import testing
 
-from occi.model import Attribute, Kind, Mixin, Model, Action
+from occi.model import Attribute, Mixin, Model, Action
 from occi.model import infrastructure, monitoring, platform, sla
 from occi.rendering import grammar
 

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 
 import pytest
 from falcon import testing
 
-from checklist_support import (COMPUTE_KIND, HOST, INFRA, attributes, categories, check_response, create,
-                               error_text, get, header_values, json_body, locations, path_of, plain_body,
+from checklist_support import (COMPUTE_KIND, HOST, INFRA, attributes, categories, create,
+                               get, header_values, json_body, locations, path_of, plain_body,
                                plain_lines, plain_values, post_plain, PASSWORD, TOKEN, USER)
 
 OCCI_TYPES = ("text/plain", "text/occi", "application/occi+json", "text/uri-list")

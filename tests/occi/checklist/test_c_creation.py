@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from checklist_support import (COMPUTE_KIND, DEBIAN, FLAGS, HOST, INFRA, LARGE, SMALL, TPL, UBUNTU, attributes,
+from checklist_support import (COMPUTE_KIND, DEBIAN, FLAGS, HOST, INFRA, LARGE, SMALL, UBUNTU, attributes,
                                by_type_id, categories, collection_paths, create, error_text, get, header_values,
-                               json_body, links, locations, mixin_category, path_of, plain_body, plain_values,
+                               json_body, links, locations, mixin_category, path_of, plain_values,
                                post_plain, put_plain)
 from occi.model.infrastructure import IPNETWORK, OS_TPL, RESOURCE_TPL
 

@@ -5,9 +5,8 @@ import json
 
 import pytest
 
-from checklist_support import (BOOSTER, COMPUTE_ACTION, INFRA, TEST_ACTION, attributes, collection_paths, create,
-                               get, json_body, locations, mixin_category, path_of, post_plain, validate)
-from occi.errors import Conflict
+from checklist_support import (BOOSTER, COMPUTE_ACTION, INFRA, TEST_ACTION, attributes, create,
+                               get, json_body, locations, path_of, post_plain, validate)
 from occi.model.infrastructure import COMPUTE_ACTIONS
 
 START = f'Category: start; scheme="{COMPUTE_ACTION}"; class="action"'

@@ -1,7 +1,6 @@
 """Checklist F: collections and mixins (docs/OCCI.md §9 F1–F10)."""
 from __future__ import annotations
 
-import json
 
 import pytest
 

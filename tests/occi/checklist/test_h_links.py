@@ -96,7 +96,7 @@ def test_H4_link_source_must_be_one_of_our_resources(client, source):
 def test_H4_link_source_cannot_be_a_link(client):
     vm, network = create(client), create(client, "network")
     link = path_of(_post_link(client, vm, network).headers["Location"])
-    result = post_plain(client, "/link/", f'Category: link; scheme="http://schemas.ogf.org/occi/core#"; class="kind"',
+    result = post_plain(client, "/link/", 'Category: link; scheme="http://schemas.ogf.org/occi/core#"; class="kind"',
                         f'X-OCCI-Attribute: occi.core.source="{link}"', f'X-OCCI-Attribute: occi.core.target="{vm}"')
     assert result.status_code == 400
     assert collection_paths(client, "/link/") == [link]

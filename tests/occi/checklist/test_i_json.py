@@ -6,7 +6,7 @@ import json
 import pytest
 
 from checklist_support import (CORE, HOST, INFRA, SMALL, UBUNTU, attributes, create, get, json_body, path_of,
-                               post_plain, validate)
+                               validate)
 
 JSON = {"Content-Type": "application/occi+json", "Accept": "application/occi+json"}
 

@@ -245,10 +245,10 @@ S = f'scheme="{INFRA}"'
 
 
 @pytest.mark.parametrize("func, value, code, fragment", [
-    (parse_category, f'compute; class="kind"', "malformed-category", 'missing scheme="..."'),
+    (parse_category, 'compute; class="kind"', "malformed-category", 'missing scheme="..."'),
     (parse_category, f"compute; {S}", "malformed-category", "missing class"),
     (parse_category, f'compute; scheme="{INFRA[:-1]}"; class="kind"', "invalid-scheme", "'#'"),
-    (parse_category, f'compute; scheme="a b#"; class="kind"', "invalid-scheme", "'#'"),
+    (parse_category, 'compute; scheme="a b#"; class="kind"', "invalid-scheme", "'#'"),
     (parse_category, f'-compute; {S}; class="kind"', "invalid-term", "invalid term '-compute'"),
     (parse_category, f'com pute; {S}; class="kind"', "invalid-term", "invalid term"),
     (parse_category, f'comp#ute; {S}; class="kind"', "invalid-term", "invalid term"),
