@@ -38,11 +38,15 @@ def parser() -> argparse.ArgumentParser:
     listing = sub.add_parser("components", help="list the components this installation can serve")
     listing.add_argument("--json", action="store_true")
 
-    demo = sub.add_parser("demo", help="start the servers on loopback and print their URLs")
-    demo.add_argument("--base-port", type=int, default=8086)
-    demo.add_argument("--data", help="data directory (default $ACCORDS_DATA or ~/.local/share/accords)")
-    demo.add_argument("--json", action="store_true")
-    demo.add_argument("--exit-after", type=float, default=None, help=argparse.SUPPRESS)
+    for name, text in (("up", "start the whole platform on loopback, supervised, until Ctrl-C"),
+                       ("demo", "the main job of `make demo`; for now the same as `up`")):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("--base-port", type=int, default=8086,
+                             help="the publisher's port; the other components take the next ones")
+        command.add_argument("--data", help="data directory (default $ACCORDS_DATA or ~/.local/share/accords)")
+        command.add_argument("--workers", type=int, default=1, help="worker processes per component (default 1)")
+        command.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
+        command.add_argument("--exit-after", type=float, default=None, help=argparse.SUPPRESS)
     return top
 
 
@@ -59,9 +63,9 @@ def main(argv: list[str] | None = None) -> int:
             for row in rows:
                 print(f"{row['name']:<14} {row['summary']}")
         return 0
-    if args.command == "demo":
-        from broker.cli.demo import demo
-        return demo(args)
+    if args.command in ("up", "demo"):
+        from broker.cli.up import up
+        return up(args)
     return 2
 
 

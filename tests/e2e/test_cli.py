@@ -55,13 +55,15 @@ def test_several_workers_share_one_store_and_see_user_mixins(serve):
     assert 'occi.agreement.state="Accepted"' in accepted.text
 
 
-def test_demo_starts_every_component_and_stops_them(tmp_path):
+def test_demo_is_the_platform_coming_up_and_going_down(tmp_path):
     env = {**os.environ, "ACCORDS_DATA": str(tmp_path)}
     from tests.e2e.conftest import free_port   # noqa: PLC0415
     result = accords("demo", "--json", "--exit-after", "0.5", "--base-port", str(free_port() + 1000), env=env,
                      timeout=120)
     assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    events = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert [e["event"] for e in events] == ["up", "stopped"]
+    report = events[0]
     assert {row["component"] for row in report["components"]} == {"publisher", "provisioning", "sla", "monitors"}
     assert all(row["ready"] for row in report["components"])
     assert report["components"][0]["component"] == "publisher"
