@@ -9,6 +9,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Callable
 
+from occi.access import OPEN, AccessPolicy
 from occi.hooks import Hooks
 from occi.model import Model
 
@@ -21,6 +22,8 @@ class Component:
     model: Model
     hooks: Hooks = field(default_factory=Hooks)
     summary: str = ""
+    #: Which roles may read and write which kinds (accounts always see only their own entities).
+    policy: AccessPolicy = OPEN
     #: Periodic housekeeping on the component's store (e.g. the publisher's expiry sweep).
     background: Callable | None = None
     background_interval: float = 5.0

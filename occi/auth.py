@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from typing import Protocol
 
@@ -16,7 +17,7 @@ import falcon
 from occi.errors import Unauthorized
 from occi.service.context import ANONYMOUS, Principal
 
-__all__ = ["Authenticator", "StaticCredentials", "AuthMiddleware", "CHALLENGE", "new_token"]
+__all__ = ["Authenticator", "StaticCredentials", "AuthMiddleware", "CHALLENGE", "new_token", "is_loopback"]
 
 CHALLENGE = 'Basic realm="accords", Bearer realm="accords"'
 
@@ -82,15 +83,46 @@ def _credentials(req: falcon.Request) -> tuple[str | None, str | None, str | Non
     return None, None, None
 
 
-class AuthMiddleware:
-    """Sets ``req.context.principal``; without an authenticator every caller is an anonymous admin."""
+def is_loopback(address: str | None) -> bool:
+    """Whether a peer address (WSGI ``REMOTE_ADDR``) is a loopback one (127.0.0.0/8, ::1, or
+    127.x mapped into IPv6)."""
+    if not address:
+        return False
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback
 
-    def __init__(self, authenticator: Authenticator | None):
+
+class AuthMiddleware:
+    """Sets ``req.context.principal``; without an authenticator every caller is an anonymous admin.
+
+    Two exceptions, both paths of the operations routes (``occi.server.health``,
+    ``occi.server.metrics``), never of OCCI entities:
+
+    * ``open_paths`` (``/healthz``, ``/readyz``) answer everyone: load balancers and
+      orchestrators probe without credentials, and the answers reveal nothing;
+    * ``loopback_paths`` (``/metrics``) answer callers on a loopback address without
+      credentials (a Prometheus or agent on the same host), and need them from elsewhere.
+
+    There the principal is None: those routes act for nobody.
+    """
+
+    def __init__(self, authenticator: Authenticator | None, *, open_paths: frozenset[str] = frozenset(),
+                 loopback_paths: frozenset[str] = frozenset()):
         self.authenticator = authenticator
+        self.open_paths = frozenset(open_paths)
+        self.loopback_paths = frozenset(loopback_paths)
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         if self.authenticator is None:
             req.context.principal = ANONYMOUS
+            return
+        path = req.path
+        if path in self.open_paths or (path in self.loopback_paths and is_loopback(req.env.get("REMOTE_ADDR"))):
+            req.context.principal = None
             return
         token, user, password = _credentials(req)
         if token is None and user is None:

@@ -30,7 +30,10 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
     serve.add_argument("--certfile", help="TLS certificate (PEM); serve HTTPS")
     serve.add_argument("--keyfile", help="TLS private key (PEM)")
-    serve.add_argument("--access-log", action="store_true", help="log every request to stdout")
+    serve.add_argument("--access-log", action="store_true",
+                       help="log every request to stdout (one line each, with its request id)")
+    serve.add_argument("--log-format", choices=("text", "json"), default="text",
+                       help="logs as text for humans (default) or one JSON object per line")
     serve.add_argument("--insecure-no-auth", action="store_true",
                        help="accept every request without credentials (tests and local experiments only)")
     serve.add_argument("--json", action="store_true", help="print the start-up line as JSON")

@@ -1,12 +1,16 @@
 """``accords serve COMPONENT``: one component under gunicorn with several workers."""
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
+import re
+import shutil
 import sys
 
 import gunicorn.http.wsgi
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -14,6 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from broker import components, settings
 from occi.model.core import CORE_SCHEME
 from occi.publisher.client import PublicationKeeper, PublisherClient
+from occi import logs
 from occi.auth import StaticCredentials
 from occi.server import create_app
 from occi.server.middleware import SERVER_HEADER
@@ -39,7 +44,7 @@ def build_app(component_name: str, *, db_url: str, token: str | None, public_url
                           max_instances=1, coalesce=True, id=f"{component_name}-background")
         scheduler.start()
     return create_app(model=component.model, store=store, hooks=component.hooks, authenticator=authenticator,
-                      public_url=public_url)
+                      policy=component.policy, public_url=public_url, component=component_name)
 
 
 def published_kinds(component_name: str) -> list:
@@ -74,6 +79,45 @@ def _keeper(args, data, url: str) -> PublicationKeeper:
                              ttl=args.publish_ttl)
 
 
+def _metrics_dir(data, args) -> tuple[str, int]:
+    """A fresh directory for prometheus_client's multiprocess files (one per server: component,
+    host and port), emptied now, and the descriptor of the lock that says it is in use.
+
+    The lock (held by the master and inherited by the workers) keeps a second server on the
+    same address from emptying the directory of a live one before it fails to bind.
+    """
+    name = re.sub(r"[^A-Za-z0-9.-]", "_", f"{args.component}-{args.host}-{args.port}")
+    root = data / "metrics"
+    root.mkdir(mode=0o700, exist_ok=True)
+    lock = os.open(root / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(lock)
+        raise RuntimeError(f"another accords serve uses {root / name} (the same component, host and port)") from None
+    directory = root / name
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(mode=0o700)
+    return str(directory), lock
+
+
+def _child_exit(server, worker) -> None:
+    """gunicorn hook (master): a worker is gone; prometheus_client forgets its live gauges
+    (its counts stay: a counter does not go down when a worker exits)."""
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def _gunicorn_logger(formatter: logging.Formatter) -> type:
+    """gunicorn's logger with its error log in our formatter (``--log-format json``)."""
+    class Logger(glogging.Logger):
+        def setup(self, cfg):
+            super().setup(cfg)
+            for handler in self.error_log.handlers:
+                handler.setFormatter(formatter)
+    return Logger
+
+
 def serve(args) -> int:
     try:
         components.load(args.component)
@@ -83,6 +127,14 @@ def serve(args) -> int:
     data = settings.data_dir(args.data)
     db_url = settings.database_url(data, args.component, args.db)
     open_store(db_url).close()           # migrate once, before the workers fork
+    try:
+        metrics_dir, _lock = _metrics_dir(data, args)        # the lock is held as long as we run
+    except RuntimeError as exc:
+        print(f"accords serve: {exc}", file=sys.stderr)
+        return 1
+    # Set before gunicorn forks: every worker counts into files there, /metrics adds them up.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    formatter = logs.configure(log_format=args.log_format, component=args.component, access_log=args.access_log)
     token = None if args.insecure_no_auth else settings.local_token(data)
     url = f"{'https' if args.certfile else 'http'}://{args.host}:{args.port}"
     info = {"component": args.component, "url": url, "db": _redact(db_url), "workers": args.workers,
@@ -101,9 +153,12 @@ def serve(args) -> int:
         "bind": f"{args.host}:{args.port}", "workers": args.workers, "worker_class": "gthread",
         "threads": args.threads, "keepalive": 5, "timeout": 60, "graceful_timeout": 10,
         "limit_request_line": 8190, "limit_request_fields": 200, "limit_request_field_size": 65536,
-        "accesslog": "-" if args.access_log else None, "errorlog": "-", "loglevel": "warning",
+        # --access-log: our middleware writes the lines (with the request id), not gunicorn.
+        "accesslog": None, "errorlog": "-", "loglevel": "warning", "child_exit": _child_exit,
         "proc_name": f"accords-{args.component}",
     }
+    if args.log_format == "json":
+        options["logger_class"] = _gunicorn_logger(formatter)
     if args.certfile:
         options.update(certfile=args.certfile, keyfile=args.keyfile)
     if args.publisher:

@@ -8,10 +8,15 @@ are rendered and errors mapped in one place::
         url = occi.create("http://schemas.ogf.org/occi/infrastructure#compute",
                           attributes={"occi.compute.cores": 2})
         occi.action(url, "start")
+
+``request_id`` is the context variable holding the id of the request being served: a
+server sets it around each request, and every client sends it as ``X-Request-Id``, so the
+id follows a request from component to component. Set it yourself to tag a batch of calls.
 """
 from occi.client.api import RENDERINGS, OcciClient
 from occi.client.results import CategoryInfo, Discovery, Entity
 from occi.client.transport import IDEMPOTENT, RETRY_STATUSES, Transport, error_from_response
+from occi.logs import request_id
 
 __all__ = ["OcciClient", "RENDERINGS", "Entity", "CategoryInfo", "Discovery", "Transport",
-           "error_from_response", "IDEMPOTENT", "RETRY_STATUSES"]
+           "error_from_response", "IDEMPOTENT", "RETRY_STATUSES", "request_id"]

@@ -84,16 +84,20 @@ class OcciClient:
     server error becomes the matching :mod:`occi.errors` exception with the server's
     message, code and where. Discovery (``GET /-/``) is cached and refreshed when a
     category is not found in it or after a user mixin is added or removed.
+
+    ``request_id`` is sent as ``X-Request-Id`` with every request; without it, the id of the
+    request the calling server is handling (:data:`occi.client.request_id`), if any.
     """
 
     def __init__(self, base_url: str, *, token: str | None = None, basic: tuple[str, str] | None = None,
                  rendering: str = "json", timeout: float = 10.0, retries: int = 3, backoff: float = 0.2,
-                 session: requests.Session | None = None, user_agent: str = "accords-client/0.1 OCCI/1.2"):
+                 session: requests.Session | None = None, user_agent: str = "accords-client/0.1 OCCI/1.2",
+                 request_id: str | None = None):
         if rendering not in RENDERINGS:
             raise ValueError(f"rendering must be one of {', '.join(RENDERINGS)}, not {rendering!r}")
         self.rendering = rendering
         self.transport = Transport(base_url, token=token, basic=basic, timeout=timeout, retries=retries,
-                                   backoff=backoff, session=session, user_agent=user_agent)
+                                   backoff=backoff, session=session, user_agent=user_agent, request_id=request_id)
         self._discovery: Discovery | None = None
 
     def __repr__(self) -> str:

@@ -4,6 +4,11 @@ Kept apart from the OCCI semantics so that the retry policy is one small, testab
 piece: only idempotent methods are retried (a POST may have created something even
 when its response was lost), and the token lives in one private header value that is
 never logged, repr'd or put into an exception message.
+
+Every request carries ``X-Request-Id`` when there is one: the client's own
+(``request_id=``), else the id of the request this process is serving
+(:data:`occi.client.request_id`, set by the server around each request), so that a
+component calling another one passes the id on without doing anything.
 """
 from __future__ import annotations
 
@@ -16,6 +21,8 @@ from typing import Any, Callable
 import requests
 
 from occi import errors
+from occi.logs import REQUEST_ID_HEADER
+from occi.logs import request_id as current_request_id
 
 __all__ = ["Transport", "error_from_response", "IDEMPOTENT", "RETRY_STATUSES"]
 
@@ -64,12 +71,14 @@ class Transport:
     def __init__(self, base_url: str, *, token: str | None = None, basic: tuple[str, str] | None = None,
                  timeout: float = 10.0, retries: int = 3, backoff: float = 0.2,
                  session: requests.Session | None = None, user_agent: str = "accords-client/0.1 OCCI/1.2",
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, request_id: str | None = None):
         if token is not None and basic is not None:
             raise ValueError("give a token or Basic credentials, not both")
         self.base_url = base_url.rstrip("/")
         self.timeout, self.retries, self.backoff = timeout, max(0, retries), backoff
         self.user_agent = user_agent
+        #: Sent as X-Request-Id; None: the id of the request being served, if any (occi.client.request_id).
+        self.request_id = request_id
         self._own_session = session is None
         self.session = session if session is not None else requests.Session()
         self._sleep = sleep
@@ -107,6 +116,9 @@ class Transport:
         method = method.upper()
         url = self.url(location)
         sent = {"User-Agent": self.user_agent, **(headers or {})}
+        rid = self.request_id or current_request_id.get()
+        if rid is not None and not any(name.lower() == "x-request-id" for name in sent):
+            sent[REQUEST_ID_HEADER] = rid
         if self._authorization is not None:
             sent["Authorization"] = self._authorization
         attempts = 1 + (self.retries if method in IDEMPOTENT else 0)

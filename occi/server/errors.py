@@ -15,6 +15,12 @@ __all__ = ["install_error_handlers"]
 log = logging.getLogger("occi.server")
 
 
+def _fields(req: falcon.Request, status: int) -> dict:
+    """What a log record of this request carries (occi.logs.JsonFormatter writes them)."""
+    return {"request_id": getattr(req.context, "request_id", None), "method": req.method, "path": req.path,
+            "status": status}
+
+
 def _media_type(req: falcon.Request) -> str:
     try:
         return media.choose_media_type(req.get_header("Accept"), True)
@@ -23,6 +29,7 @@ def _media_type(req: falcon.Request) -> str:
 
 
 def _write(req, resp, error: OcciError) -> None:
+    req.context.error_code = error.code          # for the metrics (occi.server.middleware)
     out = render_error(error, _media_type(req))
     resp.status = falcon.code_to_http_status(error.status)
     resp.content_type = out.media_type
@@ -33,7 +40,8 @@ def _write(req, resp, error: OcciError) -> None:
 
 def _occi_error(req, resp, error: OcciError, params) -> None:
     if error.status >= 500:
-        log.error("%s %s: %s", req.method, req.path, error.message)
+        log.error("%s %s: %s", req.method, req.path, error.message,
+                  extra=_fields(req, error.status))
     _write(req, resp, error)
 
 
@@ -52,7 +60,8 @@ def _falcon_error(req, resp, error: falcon.HTTPError, params) -> None:
 
 def _unexpected(req, resp, error: Exception, params) -> None:
     reference = uuid.uuid4().hex[:12]
-    log.exception("internal error %s on %s %s", reference, req.method, req.path)
+    log.exception("internal error %s on %s %s", reference, req.method, req.path,
+                  extra=_fields(req, 500))
     _write(req, resp, OcciError(f"internal error (reference {reference}); the request changed nothing",
                                 code="internal"))
 

@@ -26,3 +26,5 @@ class RequestContext:
     urls: Urls
     #: Version the client last saw (If-Match); a write against another version is a 409.
     if_match: int | None = None
+    #: The request's id (``X-Request-Id``), for logs and for the requests a hook sends on.
+    request_id: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
+from occi.access import OPEN, READ, WRITE, AccessPolicy
 from occi.documents import EntityDocument, RequestDocument
 from occi.entity import Entity
 from occi.errors import BadRequest, Conflict, Forbidden, NotFound, OcciError, PayloadTooLarge
@@ -47,10 +48,11 @@ class Listing:
 
 
 class OcciService:
-    def __init__(self, *, model: Model, store, hooks: Hooks | None = None, max_page_size: int = 1000,
-                 model_refresh_interval: float = 0.5):
+    def __init__(self, *, model: Model, store, hooks: Hooks | None = None, policy: AccessPolicy = OPEN,
+                 max_page_size: int = 1000, model_refresh_interval: float = 0.5):
         self.store = store
         self.hooks = hooks or Hooks()
+        self.policy = policy
         self.models = ModelCache(model, store, refresh_interval=model_refresh_interval)
         self.max_page_size = max_page_size
 
@@ -60,7 +62,7 @@ class OcciService:
 
     def _ops(self) -> tuple[Model, EntityOperations]:
         model, generation = self.models.snapshot()
-        return model, EntityOperations(EntityBuilder(model, generation=generation), self.hooks)
+        return model, EntityOperations(EntityBuilder(model, generation=generation), self.hooks, self.policy)
 
     def collection(self, path: str) -> Kind | Mixin | None:
         found = self.model().by_location(path)
@@ -75,7 +77,9 @@ class OcciService:
             record, links = session.get_with_links(path)
         if record is None:
             raise NotFound(f"nothing at {path}", code="no-such-entity", where=path)
-        return ops.builder.from_record(record), [ops.builder.from_record(link) for link in links]
+        entity = ops.builder.from_record(record)
+        self.policy.require_entity(ctx.principal, entity, READ)
+        return entity, [ops.builder.from_record(link) for link in links]
 
     def links_of(self, entities: list[Entity]) -> dict[str, list[Entity]]:
         """The outgoing links of ``entities``, by source location."""
@@ -188,6 +192,8 @@ class OcciService:
         query = self.query_for(path, filters)
         self.paginate(query, page, number)
         category = model.by_location(path)
+        self.policy.require(ctx.principal, category if isinstance(category, Kind) else None, READ)
+        query.owner = self.policy.owner_filter(ctx.principal, READ)
         listing = Listing(links_collection=isinstance(category, Kind) and category.is_a(_link_kind(model)))
         if query.kinds == []:
             return listing
@@ -208,7 +214,9 @@ class OcciService:
             return self.disassociate(category, filters.locations if filters else [], ctx)
         if not isinstance(category, Kind):
             raise NotFound(f"no collection at {path}", where=path)
+        self.policy.require(ctx.principal, category, WRITE)
         query = self.query_for(path, filters)
+        query.owner = self.policy.owner_filter(ctx.principal, WRITE)
         with self.store.session() as session:
             entities = [ops.builder.from_record(r) for r in session.list(query)]
             for entity in entities:
@@ -222,6 +230,7 @@ class OcciService:
         """An action on every member (E4); all or nothing. Members already in the target state are left."""
         model, ops = self._ops()
         query = self.query_for(path, None)
+        query.owner = self.policy.owner_filter(ctx.principal, WRITE)
         done = []
         with self.store.session() as session:
             for record in session.list(query):
@@ -282,6 +291,7 @@ class OcciService:
     def _drop_mixin(session, entity: Entity, mixin: Mixin, ctx, ops) -> None:
         if mixin not in entity.mixins:
             return
+        ops.policy.require_entity(ctx.principal, entity, WRITE)
         new = Entity(**{**entity.__dict__, "mixins": [m for m in entity.mixins if m != mixin],
                         "attributes": {k: v for k, v in entity.attributes.items()
                                        if k not in mixin.attribute_map or k in entity.kind.attribute_map}})
@@ -291,6 +301,7 @@ class OcciService:
     # -- query interface (B11–B15) ----------------------------------------------------------------
     def add_user_mixins(self, doc: RequestDocument, ctx: RequestContext) -> list[Mixin]:
         model = self.model()
+        self.policy.require(ctx.principal, None, WRITE)
         created: list[Mixin] = []
         if not doc.categories:
             raise BadRequest("send the mixin as a Category (term, scheme, class=\"mixin\", location)",
@@ -341,6 +352,7 @@ class OcciService:
                 if model.is_provider_category(category.type_id):
                     raise Forbidden(f"{category.type_id} is defined by the provider and cannot be removed",
                                     code="provider-category", where=category.where or "Category")
+                self.policy.require_owner(ctx.principal, getattr(found, "owner", None), category.type_id, WRITE)
                 session.remove_user_mixin(category.type_id)
         self.models.invalidate()
 

@@ -5,6 +5,7 @@ import copy
 import re
 import uuid
 
+from occi.access import OPEN, WRITE, AccessPolicy
 from occi.documents import ActionDocument, EntityDocument, RequestDocument
 from occi.entity import Entity
 from occi.errors import BadRequest, Forbidden, NotFound
@@ -24,9 +25,10 @@ _UUID_URN = re.compile(r"^(?:urn:uuid:)?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-
 class EntityOperations:
     """Operations on single entities; every method runs inside the caller's store session."""
 
-    def __init__(self, builder: EntityBuilder, hooks):
+    def __init__(self, builder: EntityBuilder, hooks, policy: AccessPolicy = OPEN):
         self.builder = builder
         self.hooks = hooks
+        self.policy = policy
 
     # -- reads --------------------------------------------------------------------------
     def load(self, session, path: str) -> Entity:
@@ -49,6 +51,7 @@ class EntityOperations:
                location: str | None = None) -> Entity:
         builder = self.builder
         kind = builder.kind_for(doc.kind, kind, where="Category")
+        self.policy.require(ctx.principal, kind, WRITE)
         mixins, _ = builder.mixins_for(doc.mixins, kind, where="Category")
         builder.confirm_user_mixins(session, mixins)
         attributes = builder.new_attributes(kind, mixins, doc.attributes)
@@ -100,12 +103,14 @@ class EntityOperations:
         record = session.get(path) if path is not None else None
         source = self.builder.from_record(record) if record is not None else None
         check_source(entity.kind, source, doc.source, where="occi.core.source")
+        self.policy.require_owner(ctx.principal, source.owner, source.location, WRITE)
         entity.source, entity.source_kind = source.location, source.kind.type_id
         entity.target, entity.target_kind = resolve_target(
             entity.kind, doc.target, session, self.builder, ctx, where="occi.core.target")
 
     def _add_link(self, session, link_doc, source: Entity, ctx: RequestContext) -> Entity:
         link = build_link(link_doc, source, session, self.builder, ctx)
+        self.policy.require(ctx.principal, link.kind, WRITE)
         self.hooks.run_create(link, ctx)
         session.insert(self.builder.to_record(link))
         return link
@@ -114,6 +119,7 @@ class EntityOperations:
     def update(self, session, path: str, doc: EntityDocument, ctx: RequestContext) -> Entity:
         """POST on an entity: only what is named changes; mixins and links are added."""
         old = self.load(session, path)
+        self.policy.require_entity(ctx.principal, old, WRITE)
         self._check_version(old, ctx)
         self._same_kind(old, doc)
         mixins, added = self.builder.mixins_for(doc.mixins, old.kind, where="Category", current=old.mixins)
@@ -130,6 +136,7 @@ class EntityOperations:
     def replace(self, session, path: str, doc: EntityDocument, ctx: RequestContext) -> Entity:
         """PUT on an existing entity: a full replace that keeps existing links (GFD.223 §10.2)."""
         old = self.load(session, path)
+        self.policy.require_entity(ctx.principal, old, WRITE)
         self._check_version(old, ctx)
         self._same_kind(old, doc)
         self._links_on_put(session, old, doc, ctx)
@@ -192,6 +199,7 @@ class EntityOperations:
     # -- delete -------------------------------------------------------------------------------
     def delete(self, session, entity: Entity, ctx: RequestContext) -> None:
         """Delete an entity; a resource takes its links with it (and links pointing at it)."""
+        self.policy.require_entity(ctx.principal, entity, WRITE)
         self._check_version(entity, ctx)
         if not entity.is_link:
             dependants = [self.builder.from_record(r) for r in session.links_from([entity.location])]
@@ -222,6 +230,7 @@ class EntityOperations:
 
     def run_action(self, session, entity: Entity, action: Action, doc: ActionDocument | None,
                    ctx: RequestContext) -> Entity:
+        self.policy.require_entity(ctx.principal, entity, WRITE)
         self._check_version(entity, ctx)
         if action.enabled_in is not None and entity.state not in action.enabled_in:
             raise BadRequest(

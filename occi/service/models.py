@@ -79,6 +79,11 @@ class ModelCache:
         self.refresh()
         return self._model
 
+    @property
+    def latest(self) -> Model:
+        """The model as last built, without asking the store (for labels, never for semantics)."""
+        return self._model
+
     def snapshot(self) -> tuple[Model, int | None]:
         """The current model and the store generation it was built from."""
         self.current()

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from occi.store.base import DuplicateEntity, EntityRecord, MixinRecord, Query, StaleWrite
+from occi.store.base import DuplicateEntity, EntityRecord, MixinRecord, Query, StaleWrite, StoreClosed
 from occi.store.sql import SqlStore
 
-__all__ = ["EntityRecord", "MixinRecord", "Query", "StaleWrite", "DuplicateEntity", "SqlStore", "open_store"]
+__all__ = ["EntityRecord", "MixinRecord", "Query", "StaleWrite", "DuplicateEntity", "StoreClosed", "SqlStore",
+           "open_store"]
 
 
 def open_store(url_or_path: str | os.PathLike) -> SqlStore:

@@ -10,7 +10,8 @@ from typing import Any, Iterator, Protocol, Sequence
 
 from occi.errors import Conflict
 
-__all__ = ["EntityRecord", "MixinRecord", "Query", "StaleWrite", "DuplicateEntity", "Store", "StoreSession"]
+__all__ = ["EntityRecord", "MixinRecord", "Query", "StaleWrite", "DuplicateEntity", "StoreClosed", "Store",
+           "StoreSession"]
 
 
 class StaleWrite(Conflict):
@@ -21,6 +22,10 @@ class StaleWrite(Conflict):
 
 class DuplicateEntity(Conflict):
     default_code = "duplicate"
+
+
+class StoreClosed(RuntimeError):
+    """The store was closed: it answers no more (what :meth:`Store.ping` raises after ``close``)."""
 
 
 @dataclass
@@ -93,4 +98,5 @@ class Store(Protocol):
     def migrate(self) -> None: ...
     def session(self, *, readonly: bool = False) -> Iterator[StoreSession]: ...   # a context manager
     def model_generation(self) -> int: ...
+    def ping(self) -> None: ...        # a trivial query; raises when the store does not answer (readiness)
     def close(self) -> None: ...

@@ -33,7 +33,7 @@ from typing import Any, Iterator, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, make_url
 
-from occi.store.base import DuplicateEntity, EntityRecord, MixinRecord, Query, StaleWrite
+from occi.store.base import DuplicateEntity, EntityRecord, MixinRecord, Query, StaleWrite, StoreClosed
 from occi.store.engines import pg_engine, sqlite_engine
 from occi.store.values import canonical as _canonical
 from occi.store.values import dump as _dump
@@ -416,7 +416,7 @@ class SqlStore:
         self._engine = sqlite_engine(parsed, echo) if self.backend == "sqlite" else pg_engine(parsed, schema, echo)
         self._writes = _compile_writes(self._engine.dialect)
         self._local = threading.local()
-
+        self._closed = False
 
     def __repr__(self):
         schema = f" schema={self.schema}" if self.schema else ""
@@ -491,7 +491,16 @@ class SqlStore:
         with self.session(readonly=True) as session:
             return session.model_generation()
 
+    def ping(self) -> None:
+        """Read the model generation (one row of ``occi_meta``): the database answers and holds
+        our tables. Raises :class:`StoreClosed` after :meth:`close`, else the driver's error."""
+        if self._closed:
+            raise StoreClosed(f"{self!r} is closed")
+        with self.session(readonly=True) as session:
+            session.model_generation()
+
     def close(self) -> None:
+        self._closed = True
         conn = getattr(self._local, "connection", None)
         if conn is not None:
             conn.close()

@@ -8,7 +8,6 @@ scripted; nothing is monkeypatched.
 from __future__ import annotations
 
 import socket
-import time
 
 import pytest
 import requests
@@ -485,10 +484,8 @@ def test_connection_refused_becomes_service_unavailable():
     url = _refused_url()
     adapter = ScriptedAdapter()
     occi = OcciClient(url, token=TOKEN, session=_session(adapter), retries=2, backoff=0.001, timeout=2)
-    started = time.monotonic()
     with pytest.raises(errors.ServiceUnavailable) as caught:
         occi.get("/compute/x")
-    assert time.monotonic() - started < 2
     assert url + "/compute/x" in caught.value.message
     assert TOKEN not in caught.value.message
     assert caught.value.status == 503
