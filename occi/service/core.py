@@ -10,6 +10,7 @@ from occi.entity import Entity
 from occi.errors import BadRequest, Conflict, Forbidden, NotFound, OcciError, PayloadTooLarge
 from occi.hooks import Hooks
 from occi.model.category import Kind, Mixin
+from occi.model.core import LINK
 from occi.model.registry import Model
 from occi.service.builder import EntityBuilder
 from occi.service.context import RequestContext
@@ -194,7 +195,7 @@ class OcciService:
         category = model.by_location(path)
         self.policy.require(ctx.principal, category if isinstance(category, Kind) else None, READ)
         query.owner = self.policy.owner_filter(ctx.principal, READ)
-        listing = Listing(links_collection=isinstance(category, Kind) and category.is_a(_link_kind(model)))
+        listing = Listing(links_collection=isinstance(category, Kind) and category.is_a(LINK))
         if query.kinds == []:
             return listing
         with self.store.session(readonly=True) as session:
@@ -355,7 +356,3 @@ class OcciService:
                 self.policy.require_owner(ctx.principal, getattr(found, "owner", None), category.type_id, WRITE)
                 session.remove_user_mixin(category.type_id)
         self.models.invalidate()
-
-
-def _link_kind(model: Model) -> Kind:
-    return model.get("http://schemas.ogf.org/occi/core#link")

@@ -6,7 +6,7 @@ import re
 import uuid
 
 from occi.access import OPEN, WRITE, AccessPolicy
-from occi.documents import ActionDocument, EntityDocument, RequestDocument
+from occi.documents import ActionDocument, EntityDocument
 from occi.entity import Entity
 from occi.errors import BadRequest, Forbidden, NotFound
 from occi.model.category import Action, Kind
@@ -248,7 +248,3 @@ class EntityOperations:
             new.attributes.pop(f"{entity.kind.state_attribute}.message", None)
         self._save(session, entity, new, ctx)
         return new
-
-
-def action_document(doc: RequestDocument | None) -> ActionDocument | None:
-    return doc.action if doc is not None else None
