@@ -27,11 +27,20 @@ class Component:
     #: Periodic housekeeping on the component's store (e.g. the publisher's expiry sweep).
     background: Callable | None = None
     background_interval: float = 5.0
+    #: ``(store) -> Authenticator``: a component that checks credentials itself (security);
+    #: every other one asks the security component.
+    authenticator: Callable | None = None
+    #: ``(app, store) -> None``: routes besides OCCI (e.g. security's /introspect).
+    routes: Callable | None = None
+    #: ``(store, *, data, services, url) -> list[str]``: first-run set-up, once per start,
+    #: before the workers fork; returns what it created.
+    bootstrap: Callable | None = None
 
 
 #: name -> "module:factory"; the factory returns a Component.
 REGISTRY: dict[str, str] = {
     "publisher": "occi.publisher.component:build",
+    "security": "occi.security.component:build",
     "provisioning": "broker.provisioning.component:build",
     "sla": "sla.component:build",
     "monitors": "monitors.component:build",

@@ -1,13 +1,15 @@
 """Where accords keeps its data and the local credentials the CLI and servers share."""
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
 
 from occi.auth import new_token
 
-__all__ = ["data_dir", "token_file", "local_token", "database_url"]
+__all__ = ["data_dir", "token_file", "local_token", "database_url", "write_platform", "read_platform",
+           "platform_file"]
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:
@@ -39,3 +41,24 @@ def database_url(data: Path, component: str, explicit: str | None) -> str:
     if explicit:
         return explicit
     return f"sqlite:///{data / (component + '.db')}"
+
+
+def platform_file(data: Path) -> Path:
+    return data / "platform.json"
+
+
+def write_platform(data: Path, *, publisher: str, security: str) -> None:
+    """Where the platform of this data directory runs, for the CLI (``accords up`` writes it)."""
+    path = platform_file(data)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps({"publisher": publisher, "security": security}, indent=2) + "\n")
+    os.replace(temporary, path)
+
+
+def read_platform(data: Path) -> dict:
+    path = platform_file(data)
+    try:
+        content = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    return content if isinstance(content, dict) else {}

@@ -43,6 +43,9 @@ class AccessPolicy:
     default: Rule = field(default_factory=Rule)
     #: kind type id -> rule; a kind without one inherits its parent's, then ``default``.
     kinds: Mapping[str, Rule] = field(default_factory=dict)
+    #: action type id -> rule whose ``write`` roles may run it (instead of the kind's write
+    #: roles), e.g. every user may change their own password; ownership still applies.
+    actions: Mapping[str, Rule] = field(default_factory=dict)
     see_all: frozenset[str] = frozenset({ADMIN})
     read_all: frozenset[str] = frozenset()
 
@@ -71,6 +74,16 @@ class AccessPolicy:
     def require_owner(self, principal: Principal, owner: str | None, location: str, operation: str) -> None:
         if owner != principal.account and not self.sees_all(principal, operation):
             raise Forbidden(f"{location} belongs to another account", code="owner-forbidden", where=location)
+
+    def require_action(self, principal: Principal, entity, action) -> None:
+        rule = self.actions.get(action.type_id)
+        if rule is None:
+            self.require_entity(principal, entity, WRITE)
+            return
+        if not rule.allows(principal, WRITE):
+            raise Forbidden(f"{principal.name} ({', '.join(sorted(principal.roles)) or 'no role'}) may not run "
+                            f"{action.term} on {entity.kind.term}", code="role-forbidden")
+        self.require_owner(principal, entity.owner, entity.location, WRITE)
 
     def require_entity(self, principal: Principal, entity, operation: str) -> None:
         self.require(principal, entity.kind, operation)

@@ -26,8 +26,15 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+#: Longer Authorization (or X-OCCI-Authorize) values are refused before any work.
+MAX_CREDENTIALS_HEADER = 4096
+
+
 class Authenticator(Protocol):
-    def authenticate(self, *, token: str | None, user: str | None, password: str | None) -> Principal | None: ...
+    def authenticate(self, *, token: str | None, user: str | None, password: str | None,
+                     address: str | None = None) -> Principal | None:
+        """The principal, or None for credentials that are not good; ``address`` is the
+        client's (for throttling). May raise OcciError (429 throttled, 503 cannot check)."""
 
 
 class StaticCredentials:
@@ -47,7 +54,7 @@ class StaticCredentials:
     def add_user(self, user: str, password: str, principal: Principal) -> None:
         self._users[user] = (self._digest(password), principal)
 
-    def authenticate(self, *, token=None, user=None, password=None) -> Principal | None:
+    def authenticate(self, *, token=None, user=None, password=None, address=None) -> Principal | None:
         if token is not None:
             return self._tokens.get(self._digest(token))
         if user is not None and password is not None:
@@ -61,6 +68,11 @@ class StaticCredentials:
 
 def _credentials(req: falcon.Request) -> tuple[str | None, str | None, str | None]:
     header = req.get_header("Authorization")
+    carried = req.get_header("X-OCCI-Authorize")
+    for name, value in (("Authorization", header), ("X-OCCI-Authorize", carried)):
+        if value is not None and len(value) > MAX_CREDENTIALS_HEADER:
+            raise Unauthorized(f"the {name} header is longer than {MAX_CREDENTIALS_HEADER} characters",
+                               code="bad-credentials", where=name, headers={"WWW-Authenticate": CHALLENGE})
     if header:
         scheme, _, value = header.strip().partition(" ")
         scheme = scheme.lower()
@@ -77,7 +89,6 @@ def _credentials(req: falcon.Request) -> tuple[str | None, str | None, str | Non
                 return None, user, password
         raise Unauthorized(f"unsupported Authorization scheme {scheme!r}; use Bearer or Basic",
                            code="bad-credentials", where="Authorization", headers={"WWW-Authenticate": CHALLENGE})
-    carried = req.get_header("X-OCCI-Authorize")
     if carried:
         return carried.strip(), None, None
     return None, None, None
@@ -128,7 +139,8 @@ class AuthMiddleware:
         if token is None and user is None:
             raise Unauthorized("authentication required: send a Bearer token or HTTP Basic credentials",
                                code="no-credentials", where="Authorization", headers={"WWW-Authenticate": CHALLENGE})
-        principal = self.authenticator.authenticate(token=token, user=user, password=password)
+        principal = self.authenticator.authenticate(token=token, user=user, password=password,
+                                                    address=req.env.get("REMOTE_ADDR"))
         if principal is None:
             raise Unauthorized("the credentials were not accepted", code="bad-credentials", where="Authorization",
                                headers={"WWW-Authenticate": CHALLENGE})

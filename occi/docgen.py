@@ -50,6 +50,8 @@ def _attributes(category: Category) -> list[str]:
     for a in category.attributes:
         default = "" if a.default is None else f"`{a.default}`"
         mutable = "server" if a.server_managed else ("yes" if a.mutable else "no")
+        if a.secret:
+            mutable += ", write-only"
         lines.append(f"| `{a.name}` | {_type(a)} | {mutable} | {'yes' if a.required else 'no'} | {default} | "
                      f"{a.description} |")
     return lines

@@ -46,6 +46,16 @@ class Entity:
             merged.update(mixin.attribute_map)
         return merged
 
+    def shown_attributes(self):
+        """(name, value) of the attributes renderings show: set ones, write-only ones left out."""
+        hidden = self.kind.secret_attributes
+        for mixin in self.mixins:
+            if mixin.secret_attributes:
+                hidden = hidden | mixin.secret_attributes
+        if hidden:
+            return ((k, v) for k, v in self.attributes.items() if v is not None and k not in hidden)
+        return ((k, v) for k, v in self.attributes.items() if v is not None)
+
     @property
     def state(self) -> str | None:
         name = self.kind.state_attribute

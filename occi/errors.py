@@ -20,6 +20,7 @@ __all__ = [
     "PayloadTooLarge",
     "UnsupportedMediaType",
     "HeadersTooLarge",
+    "TooManyRequests",
     "NotImplementedByServer",
     "ServiceUnavailable",
 ]
@@ -109,6 +110,18 @@ class HeadersTooLarge(OcciError):
 class NotImplementedByServer(OcciError):
     status = 501
     default_code = "not-implemented"
+
+
+class TooManyRequests(OcciError):
+    """Throttled (e.g. failed logins); ``Retry-After`` says when to try again."""
+
+    status = 429
+    default_code = "too-many-requests"
+
+    def __init__(self, message: str, *, retry_after: float, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = max(1, int(retry_after + 0.999))
+        self.headers.setdefault("Retry-After", str(self.retry_after))
 
 
 class ServiceUnavailable(OcciError):

@@ -17,6 +17,10 @@ import sqlalchemy as sa
 
 __all__ = ["STORE_BACKENDS", "StoreUrlFactory", "postgres_url", "require_postgres"]
 
+# argon2's cheap profile for every process the tests start (the real one costs ~0.1 s and
+# 64 MiB per hash); tests/occi/security/test_passwords.py checks the default profile itself.
+os.environ.setdefault("ACCORDS_ARGON2_PROFILE", "test")
+
 STORE_BACKENDS = ("sqlite", "postgresql")
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 _postgres_errors: dict[str, str | None] = {}     # url -> why it does not answer (None: it does)

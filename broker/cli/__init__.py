@@ -21,6 +21,10 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", help="SQLAlchemy URL of the store (default: SQLite file in the data dir)")
     serve.add_argument("--data", help="data directory (default $ACCORDS_DATA or ~/.local/share/accords)")
     serve.add_argument("--publisher", help="URL of the publisher to publish this component's categories with")
+    serve.add_argument("--security", help="URL of the security component that checks credentials "
+                                          "(default: ask the publisher)")
+    serve.add_argument("--credentials", help="this component's service credentials (JSON: user, password; "
+                                             "default DIR/credentials/COMPONENT.json)")
     serve.add_argument("--zone", help="zone published with the categories (e.g. a data centre)")
     serve.add_argument("--operator", help="operator published with the categories")
     serve.add_argument("--publish-ttl", type=int, default=30,

@@ -16,13 +16,12 @@ from gunicorn.app.base import BaseApplication
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from broker import components, settings
+from broker.platform import Auth, PlatformError, auth_for
 from occi.model.core import CORE_SCHEME
 from occi.publisher.client import PublicationKeeper, PublisherClient
 from occi import logs
-from occi.auth import StaticCredentials
 from occi.server import create_app
 from occi.server.middleware import SERVER_HEADER
-from occi.service.context import Principal
 from occi.store import open_store
 
 __all__ = ["serve", "build_app"]
@@ -30,21 +29,21 @@ __all__ = ["serve", "build_app"]
 log = logging.getLogger("accords.serve")
 
 
-def build_app(component_name: str, *, db_url: str, token: str | None, public_url: str | None = None):
-    """The WSGI app of a component (in each worker); ``token=None`` disables authentication."""
+def build_app(component_name: str, *, db_url: str, auth: Auth, public_url: str | None = None):
+    """The WSGI app of a component (in each worker), authenticating as ``auth`` says."""
     component = components.load(component_name)
-    authenticator = None
-    if token is not None:
-        authenticator = StaticCredentials()
-        authenticator.add_token(token, Principal(account="admin", name="admin", roles=frozenset({"admin"})))
     store = open_store(db_url)
+    authenticator = auth.authenticator(component, store)
     if component.background is not None:
         scheduler = BackgroundScheduler(daemon=True)
         scheduler.add_job(component.background, "interval", seconds=component.background_interval, args=[store],
                           max_instances=1, coalesce=True, id=f"{component_name}-background")
         scheduler.start()
-    return create_app(model=component.model, store=store, hooks=component.hooks, authenticator=authenticator,
-                      policy=component.policy, public_url=public_url, component=component_name)
+    app = create_app(model=component.model, store=store, hooks=component.hooks, authenticator=authenticator,
+                     policy=component.policy, public_url=public_url, component=component_name)
+    if component.routes is not None:
+        component.routes(app, store)
+    return app
 
 
 def published_kinds(component_name: str) -> list:
@@ -72,8 +71,8 @@ class _Gunicorn(BaseApplication):
         return self._factory()
 
 
-def _keeper(args, data, url: str) -> PublicationKeeper:
-    publisher = PublisherClient(args.publisher, token=settings.local_token(data))
+def _keeper(args, auth: Auth, url: str) -> PublicationKeeper:
+    publisher = PublisherClient(args.publisher, credentials=auth.service_credentials(own_url=url))
     return PublicationKeeper(publisher, identity=args.component, base_url=args.public_url or url,
                              kinds=published_kinds(args.component), zone=args.zone, operator=args.operator,
                              ttl=args.publish_ttl)
@@ -120,13 +119,25 @@ def _gunicorn_logger(formatter: logging.Formatter) -> type:
 
 def serve(args) -> int:
     try:
-        components.load(args.component)
+        component = components.load(args.component)
     except components.UnknownComponent as exc:
         print(f"accords serve: {exc}", file=sys.stderr)
         return 2
     data = settings.data_dir(args.data)
     db_url = settings.database_url(data, args.component, args.db)
-    open_store(db_url).close()           # migrate once, before the workers fork
+    url = f"{'https' if args.certfile else 'http'}://{args.host}:{args.port}"
+    store = open_store(db_url)           # migrate once, before the workers fork
+    try:
+        if component.bootstrap is not None and not args.insecure_no_auth:
+            for what in component.bootstrap(store, data=data, services=components.names(), url=url):
+                log.warning("first run: created %s", what)
+    finally:
+        store.close()
+    try:
+        auth = auth_for(args, component, data)
+    except PlatformError as exc:
+        print(f"accords serve: {exc}", file=sys.stderr)
+        return 2
     try:
         metrics_dir, _lock = _metrics_dir(data, args)        # the lock is held as long as we run
     except RuntimeError as exc:
@@ -135,11 +146,8 @@ def serve(args) -> int:
     # Set before gunicorn forks: every worker counts into files there, /metrics adds them up.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     formatter = logs.configure(log_format=args.log_format, component=args.component, access_log=args.access_log)
-    token = None if args.insecure_no_auth else settings.local_token(data)
-    url = f"{'https' if args.certfile else 'http'}://{args.host}:{args.port}"
     info = {"component": args.component, "url": url, "db": _redact(db_url), "workers": args.workers,
-            "auth": "none (--insecure-no-auth)" if token is None else
-            ("$ACCORDS_TOKEN" if os.environ.get("ACCORDS_TOKEN") else str(settings.token_file(data)))}
+            "auth": auth.describe()}
     if args.publisher:
         info["publisher"] = args.publisher
     if args.json:
@@ -147,7 +155,7 @@ def serve(args) -> int:
     else:
         print(f"accords {args.component}: {url}  (workers: {args.workers}, db: {info['db']}, auth: {info['auth']})",
               flush=True)
-    if token is None and args.host not in ("127.0.0.1", "localhost", "::1"):
+    if auth.mode == "open" and args.host not in ("127.0.0.1", "localhost", "::1"):
         print("warning: serving without authentication on a non-loopback address", file=sys.stderr)
     options = {
         "bind": f"{args.host}:{args.port}", "workers": args.workers, "worker_class": "gthread",
@@ -163,10 +171,10 @@ def serve(args) -> int:
         options.update(certfile=args.certfile, keyfile=args.keyfile)
     if args.publisher:
         # The master publishes once the workers listen, keeps the publications alive, withdraws at exit.
-        keeper = _keeper(args, data, url)
+        keeper = _keeper(args, auth, url)
         options["when_ready"] = lambda server: keeper.start()
         options["on_exit"] = lambda server: keeper.stop()
-    factory = lambda: build_app(args.component, db_url=db_url, token=token, public_url=args.public_url)  # noqa: E731
+    factory = lambda: build_app(args.component, db_url=db_url, auth=auth, public_url=args.public_url)  # noqa: E731
     _Gunicorn(factory, options).run()
     return 0
 

@@ -1,7 +1,11 @@
 """``accords up``: the whole platform on this machine, one supervised process per component.
 
-The publisher starts first, on the base port; every other component follows on the next
-ports and publishes itself with it. Each has its own SQLite file in the data directory.
+The security component starts first (on the base port + 1): on a first run it creates the
+admin user and every component's service user, whose credentials it writes in
+DIR/credentials/ (mode 0600). The publisher follows on the base port, checking
+credentials with it; every other component takes the next ports, finds the security
+component through the publisher and publishes itself there. Each has its own SQLite file
+in the data directory. DIR/platform.json tells the CLI where the platform is.
 A component that exits unexpectedly is started again (with a growing pause if it keeps
 failing) and the restart is reported; Ctrl-C or SIGTERM stops everything.
 """
@@ -40,9 +44,8 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, children: list[Child], *, token: str, emit):
+    def __init__(self, children: list[Child], *, emit):
         self.children = children
-        self.token = token
         self.emit = emit
         self.stopping = False
 
@@ -55,7 +58,7 @@ class Supervisor:
             if child.process.poll() is not None:
                 return False
             try:
-                answer = requests.get(child.url + "/-/", headers={"Authorization": f"Bearer {self.token}"}, timeout=1)
+                answer = requests.get(child.url + "/readyz", timeout=1)
                 if answer.status_code == 200:
                     return True
             except requests.RequestException:
@@ -65,7 +68,7 @@ class Supervisor:
 
     def start_all(self) -> list[dict]:
         rows = []
-        for child in self.children:        # in order: the publisher is first and the others need it
+        for child in self.children:        # in order: security and the publisher first, the others need them
             self.start(child)
             ok = self.ready(child, time.monotonic() + READY_TIMEOUT)
             rows.append({"component": child.name, "url": child.url, "pid": child.process.pid, "ready": ok})
@@ -101,7 +104,7 @@ class Supervisor:
 
     def stop_all(self) -> None:
         self.stopping = True
-        for child in reversed(self.children):          # the publisher last: the others withdraw from it
+        for child in reversed(self.children):          # security and the publisher last: the others withdraw
             if child.process is not None and child.process.poll() is None:
                 child.process.terminate()
                 try:
@@ -112,21 +115,22 @@ class Supervisor:
 
 
 def plan(args, data) -> list[Child]:
-    names = ["publisher", *(n for n in components.names() if n != "publisher")]
-    publisher_url = f"http://127.0.0.1:{args.base_port}"
+    others = [n for n in components.names() if n not in ("publisher", "security")]
+    ports = {"publisher": args.base_port, "security": args.base_port + 1,
+             **{name: args.base_port + 2 + offset for offset, name in enumerate(others)}}
+    publisher_url = f"http://127.0.0.1:{ports['publisher']}"
+    security_url = f"http://127.0.0.1:{ports['security']}"
     children = []
-    for offset, name in enumerate(names):
-        port = args.base_port + offset
-        extra = [] if name == "publisher" else ["--publisher", publisher_url]
-        children.append(Child(name=name, port=port, command=[
-            sys.executable, "-m", "broker", "serve", name, "--port", str(port), "--data", str(data),
+    for name in ("security", "publisher", *others):
+        extra = ["--security", security_url] if name == "publisher" else ["--publisher", publisher_url]
+        children.append(Child(name=name, port=ports[name], command=[
+            sys.executable, "-m", "broker", "serve", name, "--port", str(ports[name]), "--data", str(data),
             "--workers", str(args.workers), *extra]))
     return children
 
 
 def up(args) -> int:
     data = settings.data_dir(args.data)
-    token = settings.local_token(data)
     started = time.monotonic()
 
     def emit(event: dict) -> None:
@@ -138,7 +142,10 @@ def up(args) -> int:
         else:
             print(f"  {event['component']} {event['event']} at {event['url']} (pid {event['pid']})", flush=True)
 
-    supervisor = Supervisor(plan(args, data), token=token, emit=emit)
+    children = plan(args, data)
+    urls = {child.name: child.url for child in children}
+    settings.write_platform(data, publisher=urls["publisher"], security=urls["security"])
+    supervisor = Supervisor(children, emit=emit)
 
     def stop(*_):
         supervisor.stopping = True
@@ -148,7 +155,7 @@ def up(args) -> int:
     try:
         rows = supervisor.start_all()
         report = {"event": "up", "components": rows, "seconds": round(time.monotonic() - started, 2),
-                  "data": str(data), "token_file": str(settings.token_file(data))}
+                  "data": str(data), "admin_credentials": str(data / "credentials" / "admin.json")}
         if args.json:
             print(json.dumps(report), flush=True)
         else:
@@ -156,7 +163,8 @@ def up(args) -> int:
             for row in rows:
                 print(f"{row['component']:<14} {row['url']:<28} {row['pid']:>7}  "
                       f"{'ready' if row['ready'] else 'FAILED'}")
-            print(f"\nup in {report['seconds']} s; data in {data}; token in {report['token_file']}\n"
+            print(f"\nup in {report['seconds']} s; data in {data}; admin credentials in "
+                  f"{report['admin_credentials']}\n`accords whoami` and `accords components` use them. "
                   "Ctrl-C stops everything.", flush=True)
         if not all(row["ready"] for row in rows):
             return 1

@@ -90,13 +90,14 @@ class OcciClient:
     """
 
     def __init__(self, base_url: str, *, token: str | None = None, basic: tuple[str, str] | None = None,
-                 rendering: str = "json", timeout: float = 10.0, retries: int = 3, backoff: float = 0.2,
+                 credentials=None, rendering: str = "json", timeout: float = 10.0, retries: int = 3, backoff: float = 0.2,
                  session: requests.Session | None = None, user_agent: str = "accords-client/0.1 OCCI/1.2",
                  request_id: str | None = None):
         if rendering not in RENDERINGS:
             raise ValueError(f"rendering must be one of {', '.join(RENDERINGS)}, not {rendering!r}")
         self.rendering = rendering
-        self.transport = Transport(base_url, token=token, basic=basic, timeout=timeout, retries=retries,
+        self.transport = Transport(base_url, token=token, basic=basic, credentials=credentials, timeout=timeout,
+                                   retries=retries,
                                    backoff=backoff, session=session, user_agent=user_agent, request_id=request_id)
         self._discovery: Discovery | None = None
 

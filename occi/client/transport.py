@@ -16,7 +16,7 @@ import base64
 import json
 import re
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import requests
 
@@ -24,7 +24,7 @@ from occi import errors
 from occi.logs import REQUEST_ID_HEADER
 from occi.logs import request_id as current_request_id
 
-__all__ = ["Transport", "error_from_response", "IDEMPOTENT", "RETRY_STATUSES"]
+__all__ = ["Transport", "Credentials", "error_from_response", "IDEMPOTENT", "RETRY_STATUSES"]
 
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD", "OPTIONS"})
 RETRY_STATUSES = frozenset({502, 503, 504})
@@ -65,15 +65,26 @@ def error_from_response(response: requests.Response) -> errors.OcciError:
     return error
 
 
+class Credentials(Protocol):
+    """Credentials that change over time (a token obtained from the security component and
+    renewed before it expires): the Authorization value to send now, and a way to say the
+    server refused it (the transport then asks again once)."""
+
+    def authorization(self) -> str: ...
+    def invalidate(self) -> None: ...
+
+
 class Transport:
     """One base URL, one credential, one retry policy; relative locations resolve against the base."""
 
     def __init__(self, base_url: str, *, token: str | None = None, basic: tuple[str, str] | None = None,
+                 credentials: Credentials | None = None,
                  timeout: float = 10.0, retries: int = 3, backoff: float = 0.2,
                  session: requests.Session | None = None, user_agent: str = "accords-client/0.1 OCCI/1.2",
                  sleep: Callable[[float], None] = time.sleep, request_id: str | None = None):
-        if token is not None and basic is not None:
-            raise ValueError("give a token or Basic credentials, not both")
+        if sum(x is not None for x in (token, basic, credentials)) > 1:
+            raise ValueError("give one of a token, Basic credentials or a credentials provider")
+        self.credentials = credentials
         self.base_url = base_url.rstrip("/")
         self.timeout, self.retries, self.backoff = timeout, max(0, retries), backoff
         self.user_agent = user_agent
@@ -90,7 +101,8 @@ class Transport:
             self._authorization = "Basic " + base64.b64encode(pair).decode("ascii")
 
     def __repr__(self) -> str:   # no credentials, ever
-        auth = self._authorization.split(" ", 1)[0] if self._authorization else "none"
+        auth = self._authorization.split(" ", 1)[0] if self._authorization else \
+            ("provider" if self.credentials is not None else "none")
         return f"Transport({self.base_url!r}, auth={auth})"
 
     def url(self, location: str) -> str:
@@ -121,6 +133,19 @@ class Transport:
             sent[REQUEST_ID_HEADER] = rid
         if self._authorization is not None:
             sent["Authorization"] = self._authorization
+        response = self._send(method, url, sent, body, params)
+        if response.status_code == 401 and self.credentials is not None:
+            # Our token was revoked or expired early: nothing ran, so any method may go again once.
+            response.close()
+            self.credentials.invalidate()
+            response = self._send(method, url, sent, body, params)
+        if 200 <= response.status_code < 300:
+            return response
+        raise error_from_response(response)
+
+    def _send(self, method: str, url: str, sent: dict, body, params) -> requests.Response:
+        if self.credentials is not None:
+            sent = {**sent, "Authorization": self.credentials.authorization()}
         attempts = 1 + (self.retries if method in IDEMPOTENT else 0)
         response = None
         for attempt in range(attempts):
@@ -140,6 +165,4 @@ class Transport:
                 continue
             break
         assert response is not None
-        if 200 <= response.status_code < 300:
-            return response
-        raise error_from_response(response)
+        return response

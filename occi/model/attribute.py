@@ -51,6 +51,9 @@ class Attribute:
     #: Attributes the server maintains (ids, states) are never taken from a client,
     #: even at creation; ``mutable=False`` alone still lets a client set them once.
     server_managed: bool = False
+    #: Write-only: accepted and stored, never rendered nor usable in a filter (password hashes,
+    #: token digests). A hook usually replaces what the client sent (a password) by a hash.
+    secret: bool = False
     _regex: Any = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -159,8 +162,8 @@ class Attribute:
             out["pattern"] = pattern
         if self.default is not None and isinstance(self.default, (str, int, float, bool)):
             out["default"] = self.default
-        if self.description:
-            out["description"] = self.description
+        if self.description or self.secret:
+            out["description"] = (self.description + " (write-only)").strip() if self.secret else self.description
         return out
 
     def text_definition(self) -> str:

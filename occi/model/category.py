@@ -141,6 +141,11 @@ class Kind(_Typed):
         return merged
 
     @cached_property
+    def secret_attributes(self) -> frozenset[str]:
+        """Names of the write-only attributes: stored, never rendered."""
+        return frozenset(name for name, a in self.attribute_map.items() if a.secret)
+
+    @cached_property
     def all_actions(self) -> tuple[Action, ...]:
         seen: dict[str, Action] = {}
         for kind in reversed(self.lineage):
@@ -189,6 +194,10 @@ class Mixin(_Typed):
         for mixin in reversed(self.lineage):
             merged.update(mixin.own_attribute_map())
         return merged
+
+    @cached_property
+    def secret_attributes(self) -> frozenset[str]:
+        return frozenset(name for name, a in self.attribute_map.items() if a.secret)
 
     def depends_on(self, type_id: str) -> bool:
         return any(m.type_id == type_id for m in self.lineage[1:])

@@ -26,6 +26,9 @@ class Model:
                 self._add(action, replace_same=True)
         self._aliases = {alias: action for action in self.actions for alias in action.aliases}
         self._provider_ids = frozenset(self._by_id)
+        #: Write-only attribute names of the provider's kinds and mixins (never filtered on).
+        self.secret_attributes = frozenset(name for typed in (*self.kinds, *self.mixins)
+                                           for name in typed.secret_attributes)
         self._check()
         self.user_mixins: tuple[Mixin, ...] = ()
         for mixin in user_mixins:
@@ -68,6 +71,7 @@ class Model:
         clone._by_location = {loc: c for loc, c in self._by_location.items() if c.type_id in self._provider_ids}
         clone._provider_ids = self._provider_ids
         clone._aliases = self._aliases
+        clone.secret_attributes = self.secret_attributes
         mixins = tuple(user_mixins)
         for mixin in mixins:
             clone._add(mixin, replace_same=False)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from occi.client import OcciClient
-from occi.errors import NotFound, OcciError
+from occi.errors import NotFound, OcciError, ServiceUnavailable
 from occi.model.category import Kind
 from occi.publisher.model import DEFAULT_TTL, PUBLICATION
 
@@ -30,10 +30,10 @@ class Publication:
 class PublisherClient:
     """Resolution is cached for ``cache_ttl`` seconds per (category, zone, operator)."""
 
-    def __init__(self, url: str, *, token: str | None = None, cache_ttl: float = 10.0, client: OcciClient | None = None,
-                 clock=time.monotonic):
+    def __init__(self, url: str, *, token: str | None = None, credentials=None, cache_ttl: float = 10.0,
+                 client: OcciClient | None = None, clock=time.monotonic):
         self.url = url.rstrip("/")
-        self.client = client or OcciClient(self.url, token=token, retries=2, backoff=0.1)
+        self.client = client or OcciClient(self.url, token=token, credentials=credentials, retries=2, backoff=0.1)
         self.cache_ttl = cache_ttl
         self._clock = clock
         self._cache: dict[tuple, tuple[float, list[Publication]]] = {}
@@ -89,8 +89,9 @@ class PublisherClient:
                              operator=e.attributes.get("occi.publication.operator"),
                              identity=e.attributes.get("occi.publication.identity"))
                  for e in self.client.list_entities(PUBLICATION.location, filters=filters)]
-        with self._lock:
-            self._cache[key] = (now, found)
+        if found:       # "nobody yet" is not cached: a server that starts is found at once
+            with self._lock:
+                self._cache[key] = (now, found)
         return found
 
     def url_for(self, category: str, **criteria) -> str:
@@ -106,11 +107,12 @@ class PublisherClient:
             self._cache.clear()
 
 
-def client_for(category: str, *, publisher: str, token: str | None = None, zone: str | None = None,
-               operator: str | None = None, **options) -> OcciClient:
+def client_for(category: str, *, publisher: str, token: str | None = None, credentials=None,
+               zone: str | None = None, operator: str | None = None, **options) -> OcciClient:
     """An OcciClient for whichever server publishes ``category``: callers name categories, not URLs."""
-    url = PublisherClient(publisher, token=token).url_for(category, zone=zone, operator=operator)
-    return OcciClient(url, token=token, **options)
+    url = PublisherClient(publisher, token=token, credentials=credentials).url_for(category, zone=zone,
+                                                                                    operator=operator)
+    return OcciClient(url, token=token, credentials=credentials, **options)
 
 
 class PublicationKeeper:
@@ -127,7 +129,8 @@ class PublicationKeeper:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self._publish_missing()
+        """Publish and keep publishing from a thread: the caller (gunicorn's master, before it
+        forks its workers) must not wait for the publisher, nor for our own workers."""
         self._thread = threading.Thread(target=self._run, name="publication-keeper", daemon=True)
         self._thread.start()
 
@@ -151,8 +154,15 @@ class PublicationKeeper:
         self._publish_missing()
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        # While something is unpublished (the publisher not up yet), try again soon, then less often.
+        retry = 0.5
+        self._publish_missing()
+        while True:
+            complete = len(self.locations) == len(self.kinds)
+            if self._stop.wait(self.interval if complete else min(retry, self.interval)):
+                return
             self.beat()
+            retry = 0.5 if complete else retry * 2
 
     def stop(self) -> None:
         """Withdraw every publication (a clean stop)."""
@@ -161,6 +171,11 @@ class PublicationKeeper:
             self._thread.join(timeout=5)
         try:
             self.publisher.withdraw(self.locations.values())
+        except ServiceUnavailable as error:
+            # The publisher (or the security service it asks) stopped first: the publications
+            # expire on their own after their ttl.
+            log.info("could not withdraw from %s (%s); the publications expire by themselves",
+                     self.publisher.url, error.message)
         except OcciError as error:
             log.warning("withdrawing from %s failed: %s", self.publisher.url, error.message)
         self.locations.clear()

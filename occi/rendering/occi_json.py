@@ -57,7 +57,7 @@ def model_object(categories: Iterable[Category]) -> dict:
 
 def _plain_attributes(entity: Entity) -> dict:
     skip = ("occi.core.title", "occi.core.summary")
-    return {k: v for k, v in entity.attributes.items() if v is not None and k not in skip}
+    return {k: v for k, v in entity.shown_attributes() if k not in skip}
 
 
 def _target(location: str, urls: Urls) -> str:

@@ -88,9 +88,7 @@ def entity_attributes(entity: Entity, urls: Urls) -> Iterator[tuple[str, Any]]:
         yield "occi.core.target", _target_uri(entity.target, urls)
         if entity.target_kind:
             yield "occi.core.target.kind", entity.target_kind
-    for name, value in entity.attributes.items():
-        if value is not None:
-            yield name, value
+    yield from entity.shown_attributes()
 
 
 def _target_uri(target: str, urls: Urls) -> str:
@@ -99,7 +97,7 @@ def _target_uri(target: str, urls: Urls) -> str:
 
 def _link_value(link: Entity, urls: Urls) -> str:
     attributes = {"occi.core.id": link.id}
-    attributes.update((k, v) for k, v in link.attributes.items() if v is not None)
+    attributes.update(link.shown_attributes())
     return grammar.render_link(
         target=_target_uri(link.target, urls), rel=(link.target_kind or RESOURCE.type_id,),
         self_=urls.absolute(link.location),

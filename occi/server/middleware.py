@@ -39,6 +39,11 @@ class ProtocolMiddleware:
     def process_response(self, req, resp, resource, req_succeeded: bool) -> None:
         resp.set_header("Server", SERVER_HEADER)
         resp.set_header("Accept", ACCEPT_HEADER)
+        # Headers a hook asked for (e.g. a new token), only once the request's writes committed.
+        occi_context = getattr(req.context, "occi", None)
+        if occi_context is not None and occi_context.response_headers and req_succeeded and resp.status_code < 300:
+            for name, value in occi_context.response_headers.items():
+                resp.set_header(name, value)
 
 
 def _printable(text: str) -> str:

@@ -30,8 +30,11 @@ class _Base:
     def context(self, req: falcon.Request) -> RequestContext:
         prefix = req.prefix
         urls = Urls(self.public_url, aliases=(prefix,)) if self.public_url else Urls(prefix)
-        return RequestContext(principal=req.context.principal, urls=urls, if_match=_if_match(req),
-                              request_id=getattr(req.context, "request_id", None))
+        ctx = RequestContext(principal=req.context.principal, urls=urls, if_match=_if_match(req),
+                             request_id=getattr(req.context, "request_id", None),
+                             remote_addr=req.env.get("REMOTE_ADDR"))
+        req.context.occi = ctx
+        return ctx
 
     @staticmethod
     def media_type(req: falcon.Request, *, listing: bool) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from occi.urls import Urls
 
@@ -15,6 +16,8 @@ class Principal:
     account: str
     name: str
     roles: frozenset[str] = field(default_factory=frozenset)
+    #: When the credential that authenticated the caller stops being valid (epoch seconds), if known.
+    expires: float | None = None
 
 
 ANONYMOUS = Principal(account="anonymous", name="anonymous", roles=frozenset({"admin"}))
@@ -28,3 +31,11 @@ class RequestContext:
     if_match: int | None = None
     #: The request's id (``X-Request-Id``), for logs and for the requests a hook sends on.
     request_id: str | None = None
+    #: The peer's address (for throttling and audit logs).
+    remote_addr: str | None = None
+    #: Headers to add to a successful response (a hook's output that is not an attribute,
+    #: e.g. a token shown once); never sent when the request fails.
+    response_headers: dict[str, str] = field(default_factory=dict)
+    #: The store session of the operation, set while hooks run: they read (and may write)
+    #: in the request's transaction, so a refusal rolls everything back.
+    session: Any = None

@@ -169,6 +169,9 @@ class OcciService:
                 raise BadRequest(f"filter names unknown category {category_doc.type_id}", code="bad-filter",
                                  where=category_doc.where or "Category")
         for name, value in filters.attributes.items():
+            if name in model.secret_attributes:
+                raise BadRequest(f"{name} is write-only: it cannot be used in a filter", code="bad-filter",
+                                 where=name)
             query.attributes[name] = value
 
     def paginate(self, query: Query, page: int | None, number: int | None) -> None:

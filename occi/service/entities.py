@@ -49,6 +49,7 @@ class EntityOperations:
     # -- create ---------------------------------------------------------------------------
     def create(self, session, kind: Kind, doc: EntityDocument, ctx: RequestContext, *,
                location: str | None = None) -> Entity:
+        ctx.session = session            # hooks read (and write) in the same transaction
         builder = self.builder
         kind = builder.kind_for(doc.kind, kind, where="Category")
         self.policy.require(ctx.principal, kind, WRITE)
@@ -118,6 +119,7 @@ class EntityOperations:
     # -- update -----------------------------------------------------------------------------
     def update(self, session, path: str, doc: EntityDocument, ctx: RequestContext) -> Entity:
         """POST on an entity: only what is named changes; mixins and links are added."""
+        ctx.session = session            # hooks read (and write) in the same transaction
         old = self.load(session, path)
         self.policy.require_entity(ctx.principal, old, WRITE)
         self._check_version(old, ctx)
@@ -135,6 +137,7 @@ class EntityOperations:
 
     def replace(self, session, path: str, doc: EntityDocument, ctx: RequestContext) -> Entity:
         """PUT on an existing entity: a full replace that keeps existing links (GFD.223 §10.2)."""
+        ctx.session = session            # hooks read (and write) in the same transaction
         old = self.load(session, path)
         self.policy.require_entity(ctx.principal, old, WRITE)
         self._check_version(old, ctx)
@@ -199,6 +202,7 @@ class EntityOperations:
     # -- delete -------------------------------------------------------------------------------
     def delete(self, session, entity: Entity, ctx: RequestContext) -> None:
         """Delete an entity; a resource takes its links with it (and links pointing at it)."""
+        ctx.session = session            # hooks read (and write) in the same transaction
         self.policy.require_entity(ctx.principal, entity, WRITE)
         self._check_version(entity, ctx)
         if not entity.is_link:
@@ -230,7 +234,8 @@ class EntityOperations:
 
     def run_action(self, session, entity: Entity, action: Action, doc: ActionDocument | None,
                    ctx: RequestContext) -> Entity:
-        self.policy.require_entity(ctx.principal, entity, WRITE)
+        ctx.session = session            # hooks read (and write) in the same transaction
+        self.policy.require_action(ctx.principal, entity, action)
         self._check_version(entity, ctx)
         if action.enabled_in is not None and entity.state not in action.enabled_in:
             raise BadRequest(

@@ -1,12 +1,14 @@
 """Real servers for end-to-end tests: `accords serve` in a subprocess on a free loopback port."""
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import requests
@@ -26,13 +28,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_ready(url: str, token: str, process: subprocess.Popen, timeout: float = 30.0, verify=True) -> None:
+def wait_ready(url: str, token: str | None, process: subprocess.Popen, timeout: float = 30.0, verify=True) -> None:
+    """Until the server answers: ``GET /-/`` with the token (standalone servers), else ``/readyz``."""
     deadline = time.monotonic() + timeout
+    path, headers = ("/-/", {"Authorization": f"Bearer {token}"}) if token else ("/readyz", {})
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}: {process.stderr.read() if process.stderr else ''}")
         try:
-            answer = requests.get(url + "/-/", headers={"Authorization": f"Bearer {token}"}, timeout=1, verify=verify)
+            answer = requests.get(url + path, headers=headers, timeout=1, verify=verify)
             if answer.status_code == 200:
                 return
         except requests.RequestException:
@@ -56,8 +60,8 @@ def serve(tmp_path):
     started: list[subprocess.Popen] = []
 
     def start(component: str = "provisioning", *extra: str, workers: int = 2, scheme: str = "http",
-              verify=True, data=None) -> Server:
-        port = free_port()
+              verify=True, data=None, port: int | None = None) -> Server:
+        port = port or free_port()
         data = data or tmp_path / f"data-{component}-{port}"
         env = {**os.environ, "ACCORDS_DATA": str(data)}
         env.pop("ACCORDS_TOKEN", None)
@@ -66,14 +70,43 @@ def serve(tmp_path):
              *extra], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         started.append(process)
         url = f"{scheme}://127.0.0.1:{port}"
-        token_path = data / "token"
-        deadline = time.monotonic() + 30
-        while not token_path.exists() and time.monotonic() < deadline and process.poll() is None:
-            time.sleep(0.05)
-        token = token_path.read_text().strip() if token_path.exists() else ""
+        standalone = component != "security" and not {"--publisher", "--security", "--insecure-no-auth"} & set(extra)
+        token = ""
+        if standalone:
+            token_path = data / "token"
+            deadline = time.monotonic() + 30
+            while not token_path.exists() and time.monotonic() < deadline and process.poll() is None:
+                time.sleep(0.05)
+            token = token_path.read_text().strip() if token_path.exists() else ""
         wait_ready(url, token, process, verify=verify)
         return Server(url=url, token=token, data=str(data), process=process)
 
     yield start
-    for process in started:
+    for process in reversed(started):
         stop(process)
+
+
+@dataclass
+class Platform:
+    """security + publisher processes sharing one data directory, and an admin token."""
+
+    security: Server
+    publisher: Server
+    data: Path
+    admin_token: str
+
+    def credentials(self, name: str) -> dict:
+        return json.loads((self.data / "credentials" / f"{name}.json").read_text())
+
+
+@pytest.fixture
+def platform(serve, tmp_path):
+    from occi.security.authenticators import SecurityClient   # noqa: PLC0415
+
+    data = tmp_path / "platform"
+    publisher_port = free_port()
+    security = serve("security", "--publisher", f"http://127.0.0.1:{publisher_port}", data=data)
+    publisher = serve("publisher", "--security", security.url, data=data, port=publisher_port)
+    admin = json.loads((data / "credentials" / "admin.json").read_text())
+    token = SecurityClient(security.url).login(admin["user"], admin["password"])["token"]
+    return Platform(security=security, publisher=publisher, data=data, admin_token=token)

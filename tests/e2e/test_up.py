@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from occi.publisher.client import PublisherClient
+from occi.security.authenticators import SecurityClient
 from tests.e2e.conftest import free_port
 
 pytestmark = pytest.mark.e2e
@@ -36,10 +37,12 @@ def test_up_starts_everything_restarts_a_crashed_component_and_stops_cleanly(tmp
     try:
         report = next_event("up")
         rows = {row["component"]: row for row in report["components"]}
-        assert set(rows) == {"publisher", "provisioning", "sla", "monitors"}
+        assert set(rows) == {"security", "publisher", "provisioning", "sla", "monitors"}
         assert all(row["ready"] for row in rows.values())
         assert report["seconds"] < 30
-        token = (tmp_path / "token").read_text().strip()
+        admin = json.loads((tmp_path / "credentials" / "admin.json").read_text())
+        assert (tmp_path / "credentials" / "admin.json").stat().st_mode & 0o777 == 0o600
+        token = SecurityClient(rows["security"]["url"]).login(admin["user"], admin["password"])["token"]
         directory = PublisherClient(rows["publisher"]["url"], token=token, cache_ttl=0)
 
         os.kill(rows["sla"]["pid"], signal.SIGKILL)               # a crash

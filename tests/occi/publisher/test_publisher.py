@@ -1,6 +1,8 @@
 """The publisher: publications stamped by heartbeats, expiry, and resolution through a real HTTP server."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from falcon import testing
 
@@ -55,11 +57,13 @@ def test_resolution_is_cached_for_its_ttl(publisher):
     url, _, _ = publisher
     ticks = Clock()
     client = PublisherClient(url, cache_ttl=10, clock=ticks)
-    assert client.resolve("compute") == []
+    assert client.resolve("compute") == []           # nobody yet: not cached...
     client.publish(identity="p", base_url="http://10.0.0.1:8086", kinds=[infrastructure.COMPUTE])
-    assert client.resolve("compute") == []           # still the cached answer
+    assert [p.url for p in client.resolve("compute")] == ["http://10.0.0.1:8086"]     # ...found at once
+    client.publish(identity="q", base_url="http://10.0.0.2:8086", kinds=[infrastructure.COMPUTE])
+    assert [p.url for p in client.resolve("compute")] == ["http://10.0.0.1:8086"]     # the cached answer
     ticks.now += 11
-    assert [p.url for p in client.resolve("compute")] == ["http://10.0.0.1:8086"]
+    assert {p.url for p in client.resolve("compute")} == {"http://10.0.0.1:8086", "http://10.0.0.2:8086"}
 
 
 def test_heartbeats_keep_publications_and_silence_expires_them(publisher):
@@ -105,6 +109,9 @@ def test_keeper_publishes_republishes_and_withdraws(publisher):
     keeper.interval = 3600                             # the test drives the rounds itself
     keeper.start()
     try:
+        deadline = time.monotonic() + 10                # it publishes from its own thread
+        while sla.AGREEMENT.type_id not in keeper.locations and time.monotonic() < deadline:
+            time.sleep(0.02)
         first = keeper.locations[sla.AGREEMENT.type_id]
         clock.now += 100
         sweep(store, clock=clock)                      # the publisher lost it (expired)
