@@ -42,8 +42,8 @@ class StaticToken:
     def authorization(self) -> str:
         return self._value
 
-    def invalidate(self) -> None:
-        pass
+    def invalidate(self) -> bool:
+        return False
 
 
 @dataclass

@@ -48,6 +48,9 @@ class AccessPolicy:
     actions: Mapping[str, Rule] = field(default_factory=dict)
     see_all: frozenset[str] = frozenset({ADMIN})
     read_all: frozenset[str] = frozenset()
+    #: Kinds owned by a user rather than an account (tokens): other users of the same
+    #: account neither see nor touch them. Their owner is ``account/user``.
+    personal: frozenset[str] = frozenset()
 
     def rule(self, kind: Kind | None) -> Rule:
         for ancestor in (kind.lineage if kind is not None else ()):
@@ -67,13 +70,22 @@ class AccessPolicy:
         privileged = self.see_all | ({ADMIN} if operation == WRITE else self.read_all | {ADMIN})
         return bool(privileged & principal.roles)
 
-    def owner_filter(self, principal: Principal, operation: str) -> str | None:
-        """The account a listing is limited to, or None when the principal sees every account."""
-        return None if self.sees_all(principal, operation) else principal.account
+    def owner_key(self, principal: Principal, kind: Kind | None = None) -> str:
+        """The owner of what ``principal`` creates of ``kind``: its account, or ``account/user``
+        for a personal kind."""
+        if kind is not None and kind.type_id in self.personal:
+            return f"{principal.account}/{principal.name}"
+        return principal.account
 
-    def require_owner(self, principal: Principal, owner: str | None, location: str, operation: str) -> None:
-        if owner != principal.account and not self.sees_all(principal, operation):
-            raise Forbidden(f"{location} belongs to another account", code="owner-forbidden", where=location)
+    def owner_filter(self, principal: Principal, operation: str, kind: Kind | None = None) -> str | None:
+        """The owner a listing is limited to, or None when the principal sees every account."""
+        return None if self.sees_all(principal, operation) else self.owner_key(principal, kind)
+
+    def require_owner(self, principal: Principal, owner: str | None, location: str, operation: str,
+                      kind: Kind | None = None) -> None:
+        if owner != self.owner_key(principal, kind) and not self.sees_all(principal, operation):
+            whose = "another user" if kind is not None and kind.type_id in self.personal else "another account"
+            raise Forbidden(f"{location} belongs to {whose}", code="owner-forbidden", where=location)
 
     def require_action(self, principal: Principal, entity, action) -> None:
         rule = self.actions.get(action.type_id)
@@ -83,11 +95,21 @@ class AccessPolicy:
         if not rule.allows(principal, WRITE):
             raise Forbidden(f"{principal.name} ({', '.join(sorted(principal.roles)) or 'no role'}) may not run "
                             f"{action.term} on {entity.kind.term}", code="role-forbidden")
-        self.require_owner(principal, entity.owner, entity.location, WRITE)
+        self.require_owner(principal, entity.owner, entity.location, WRITE, entity.kind)
+
+    def visible(self, principal: Principal, entity) -> bool:
+        """Whether ``principal`` may read ``entity`` (its kind, and its owner)."""
+        return self.rule(entity.kind).allows(principal, READ) and (
+            entity.owner == self.owner_key(principal, entity.kind) or self.sees_all(principal, READ))
+
+    def readable_kinds(self, principal: Principal, kinds) -> list[str]:
+        """The type ids of ``kinds`` whose entities ``principal`` may read (for listings that
+        span kinds: the root collection, mixin collections)."""
+        return [k.type_id for k in kinds if self.rule(k).allows(principal, READ)]
 
     def require_entity(self, principal: Principal, entity, operation: str) -> None:
         self.require(principal, entity.kind, operation)
-        self.require_owner(principal, entity.owner, entity.location, operation)
+        self.require_owner(principal, entity.owner, entity.location, operation, entity.kind)
 
 
 #: Every authenticated principal may read and write; accounts still see only their own entities.

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from occi import publisher
+from occi.security import model as security_model
 from occi.model import core, infrastructure, monitoring, platform, sla
 from occi.model.category import Action, Category, Kind, Mixin
 
@@ -27,6 +28,7 @@ SECTIONS = (
     ("Platform (GFD.227)", platform.CATEGORIES),
     ("Monitoring (draft, 2015)", monitoring.CATEGORIES),
     ("accords platform: the publisher (CORDS scheme)", publisher.CATEGORIES),
+    ("accords platform: security (CORDS scheme)", security_model.CATEGORIES),
 )
 
 

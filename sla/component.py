@@ -3,11 +3,23 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from broker.roles import ADMIN, AUDITOR, CCMP, OPERATOR, PROVIDER, SERVICE, roles
+from occi.access import AccessPolicy, Rule
 from occi.hooks import Hooks
 from occi.model import Model
 from occi.model import sla as sla_model
 
-__all__ = ["build"]
+__all__ = ["build", "POLICY"]
+
+#: Providers and the CCMP negotiate their own account's agreements; components (service) act
+#: for every account; auditors and operators check every account's agreements but change
+#: none. Node agents have no business here. One rule for every kind: the default also covers
+#: the root and mixin collections and user mixins (POST /-/ needs write).
+POLICY = AccessPolicy(
+    default=Rule(read=roles(PROVIDER, CCMP, AUDITOR, OPERATOR, SERVICE), write=roles(PROVIDER, CCMP, SERVICE)),
+    see_all=roles(ADMIN, SERVICE),
+    read_all=roles(AUDITOR, OPERATOR),
+)
 
 
 def build():
@@ -20,5 +32,5 @@ def build():
         entity.attributes["occi.agreement.state"] = "Accepted"
         entity.attributes["occi.agreement.agreedAt"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
-    return Component(name="sla", model=Model(sla_model.CATEGORIES), hooks=hooks,
+    return Component(name="sla", model=Model(sla_model.CATEGORIES), hooks=hooks, policy=POLICY,
                      summary="OCCI service level agreements (GFD.228)")

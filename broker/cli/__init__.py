@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from broker import components
+from broker.cli import accounts, identity, inventory, users
+from broker.cli.output import CliError
+from occi.errors import OcciError
 
-__all__ = ["main", "parser"]
+__all__ = ["main", "parser", "run"]
 
 
 def parser() -> argparse.ArgumentParser:
@@ -42,9 +44,6 @@ def parser() -> argparse.ArgumentParser:
                        help="accept every request without credentials (tests and local experiments only)")
     serve.add_argument("--json", action="store_true", help="print the start-up line as JSON")
 
-    listing = sub.add_parser("components", help="list the components this installation can serve")
-    listing.add_argument("--json", action="store_true")
-
     for name, text in (("up", "start the whole platform on loopback, supervised, until Ctrl-C"),
                        ("demo", "the main job of `make demo`; for now the same as `up`")):
         command = sub.add_parser(name, help=text)
@@ -54,6 +53,10 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--workers", type=int, default=1, help="worker processes per component (default 1)")
         command.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
         command.add_argument("--exit-after", type=float, default=None, help=argparse.SUPPRESS)
+
+    # Commands that talk to a running platform; each module adds its own and sets ``run``.
+    for module in (inventory, identity, users, accounts):
+        module.add_parsers(sub)
     return top
 
 
@@ -62,18 +65,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from broker.cli.serve import serve
         return serve(args)
-    if args.command == "components":
-        rows = [{"name": name, "summary": components.load(name).summary} for name in components.names()]
-        if args.json:
-            print(json.dumps(rows))
-        else:
-            for row in rows:
-                print(f"{row['name']:<14} {row['summary']}")
-        return 0
     if args.command in ("up", "demo"):
         from broker.cli.up import up
         return up(args)
-    return 2
+    return run(args)
+
+
+def run(args) -> int:
+    """A platform command; its failures as ``accords COMMAND [VERB]: message`` on stderr, exit 1
+    (usage errors are argparse's: exit 2)."""
+    label = " ".join(filter(None, ("accords", args.command, getattr(args, "verb", None))))
+    try:
+        return args.run(args)
+    except CliError as exc:
+        print(f"{label}: {exc.message}", file=sys.stderr)
+        return exc.code
+    except OcciError as exc:
+        hint = "; run `accords login`" if exc.status == 401 else ""
+        print(f"{label}: {exc.message}{hint}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ class Child:
     name: str
     port: int
     command: list[str]
+    #: Children of one wave start together, once every earlier wave is ready.
+    wave: int = 0
     process: subprocess.Popen | None = None
     restarts: int = 0
     next_start: float = 0.0
@@ -68,10 +70,16 @@ class Supervisor:
 
     def start_all(self) -> list[dict]:
         rows = []
-        for child in self.children:        # in order: security and the publisher first, the others need them
-            self.start(child)
-            ok = self.ready(child, time.monotonic() + READY_TIMEOUT)
-            rows.append({"component": child.name, "url": child.url, "pid": child.process.pid, "ready": ok})
+        # In waves: security, then the publisher (which checks credentials with it), then the
+        # others together (they need both).
+        for wave in sorted({child.wave for child in self.children}):
+            starting = [child for child in self.children if child.wave == wave]
+            for child in starting:
+                self.start(child)
+            deadline = time.monotonic() + READY_TIMEOUT
+            for child in starting:
+                ok = self.ready(child, deadline)
+                rows.append({"component": child.name, "url": child.url, "pid": child.process.pid, "ready": ok})
         return rows
 
     def watch_once(self) -> None:
@@ -123,7 +131,8 @@ def plan(args, data) -> list[Child]:
     children = []
     for name in ("security", "publisher", *others):
         extra = ["--security", security_url] if name == "publisher" else ["--publisher", publisher_url]
-        children.append(Child(name=name, port=ports[name], command=[
+        wave = {"security": 0, "publisher": 1}.get(name, 2)
+        children.append(Child(name=name, port=ports[name], wave=wave, command=[
             sys.executable, "-m", "broker", "serve", name, "--port", str(ports[name]), "--data", str(data),
             "--workers", str(args.workers), *extra]))
     return children

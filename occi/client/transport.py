@@ -58,6 +58,12 @@ def error_from_response(response: requests.Response) -> errors.OcciError:
     if cls is errors.MethodNotAllowed:
         allowed = tuple(m.strip() for m in response.headers.get("Allow", "").split(",") if m.strip())
         error: errors.OcciError = cls(message, allowed=allowed, code=code, where=where)
+    elif cls is errors.TooManyRequests:
+        try:
+            retry_after = float(response.headers.get("Retry-After", "1"))
+        except ValueError:          # an HTTP date: wait a second and ask again
+            retry_after = 1.0
+        error = cls(message, retry_after=retry_after, code=code, where=where)
     else:
         error = cls(message, code=code, where=where)
     error.status = status
@@ -71,7 +77,8 @@ class Credentials(Protocol):
     server refused it (the transport then asks again once)."""
 
     def authorization(self) -> str: ...
-    def invalidate(self) -> None: ...
+    def invalidate(self) -> bool:
+        """Forget the refused credential; True when asking again may give a better one."""
 
 
 class Transport:
@@ -135,10 +142,11 @@ class Transport:
             sent["Authorization"] = self._authorization
         response = self._send(method, url, sent, body, params)
         if response.status_code == 401 and self.credentials is not None:
-            # Our token was revoked or expired early: nothing ran, so any method may go again once.
-            response.close()
-            self.credentials.invalidate()
-            response = self._send(method, url, sent, body, params)
+            # Our token was revoked or expired early: nothing ran, so any method may go again
+            # once, with a new one (fixed credentials say there is no point).
+            if self.credentials.invalidate():
+                response.close()
+                response = self._send(method, url, sent, body, params)
         if 200 <= response.status_code < 300:
             return response
         raise error_from_response(response)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -127,12 +128,30 @@ class PublicationKeeper:
         self.locations: dict[str, str] = {}          # kind type id -> publication location
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Held for each round of requests. The process forks while we run (gunicorn's master
+        # forks its workers): a child forked in the middle of a request would inherit locks
+        # held by this thread (the TLS and connection-pool ones) and hang on them forever.
+        self._round = threading.Lock()
+        self._fork_held = False
 
     def start(self) -> None:
         """Publish and keep publishing from a thread: the caller (gunicorn's master, before it
-        forks its workers) must not wait for the publisher, nor for our own workers."""
+        forks its workers) must not wait for the publisher, nor for our own workers. Forks
+        wait for the current round to finish."""
+        os.register_at_fork(before=self._before_fork, after_in_parent=self._after_fork,
+                            after_in_child=self._after_fork)
         self._thread = threading.Thread(target=self._run, name="publication-keeper", daemon=True)
         self._thread.start()
+
+    def _before_fork(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            self._round.acquire()
+            self._fork_held = True
+
+    def _after_fork(self) -> None:
+        if self._fork_held:
+            self._fork_held = False
+            self._round.release()
 
     def _publish_missing(self) -> None:
         missing = [k for k in self.kinds if k.type_id not in self.locations]
@@ -154,15 +173,18 @@ class PublicationKeeper:
         self._publish_missing()
 
     def _run(self) -> None:
-        # While something is unpublished (the publisher not up yet), try again soon, then less often.
-        retry = 0.5
-        self._publish_missing()
+        # While something is unpublished (the publisher not up yet), try again every second at
+        # most: the others cannot find us meanwhile.
+        retry = 0.25
+        with self._round:
+            self._publish_missing()
         while True:
             complete = len(self.locations) == len(self.kinds)
             if self._stop.wait(self.interval if complete else min(retry, self.interval)):
                 return
-            self.beat()
-            retry = 0.5 if complete else retry * 2
+            with self._round:
+                self.beat()
+            retry = 0.25 if complete else min(retry * 2, 1.0)
 
     def stop(self) -> None:
         """Withdraw every publication (a clean stop)."""

@@ -4,14 +4,26 @@ from __future__ import annotations
 import logging
 import time
 
+from broker.roles import ADMIN, EVERY_ROLE, OPERATOR, SERVICE, roles
+from occi.access import AccessPolicy, Rule
 from occi.hooks import Hooks
 from occi.model import Model
 from occi.publisher.model import CATEGORIES, DEFAULT_TTL, HEARTBEAT, PUBLICATION
 from occi.store.base import Query
 
-__all__ = ["build", "hooks", "sweep"]
+__all__ = ["build", "hooks", "sweep", "POLICY"]
 
 log = logging.getLogger("accords.publisher")
+
+#: Resolution must work for every caller, whatever its role or account: everyone reads every
+#: publication. Only the components (service) and the operators who run them publish, beat
+#: and withdraw, for any account (a component's publications belong to the platform account).
+#: The default rule covers every kind, the root and mixin collections and user mixins (/-/).
+POLICY = AccessPolicy(
+    default=Rule(read=EVERY_ROLE, write=roles(SERVICE, OPERATOR)),
+    see_all=roles(ADMIN, SERVICE, OPERATOR),
+    read_all=EVERY_ROLE,
+)
 
 
 def hooks(clock=time.time) -> Hooks:
@@ -48,6 +60,6 @@ def sweep(store, *, clock=time.time) -> int:
 def build():
     from broker.components import Component
 
-    return Component(name="publisher", model=Model(CATEGORIES), hooks=hooks(),
+    return Component(name="publisher", model=Model(CATEGORIES), hooks=hooks(), policy=POLICY,
                      summary="the directory of components: publications, heartbeats, resolution",
                      background=sweep, background_interval=1.0)

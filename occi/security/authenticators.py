@@ -78,6 +78,9 @@ def _too_long(*values: str | None) -> bool:
 class _Cached:
     """The cache and the token-as-Basic-password rule shared by both authenticators."""
 
+    #: Whether good answers are cached (the remote one: a round trip, and argon2, per check).
+    cache_answers = True
+
     def __init__(self, cache: CredentialCache):
         self.cache = cache
 
@@ -86,15 +89,23 @@ class _Cached:
             return None
         if token is None and password is not None and password.startswith(TOKEN_PREFIX):
             token = password      # curl -u anything:TOKEN, as some tools can only send Basic
+        if not self.cache_answers:
+            return self._check(token, user, password, address)
         key = self.cache.key("t", token) if token is not None else self.cache.key("p", user or "", password or "")
         found = self.cache.get(key)
         if found is not None:
             return found
-        found = self._token(token) if token is not None else \
-            self._password(user, password, address) if user is not None and password is not None else None
+        found = self._check(token, user, password, address)
         if found is not None:
             self.cache.put(key, found)
         return found
+
+    def _check(self, token, user, password, address) -> Principal | None:
+        if token is not None:
+            return self._token(token)
+        if user is not None and password is not None:
+            return self._password(user, password, address)
+        return None
 
     def _token(self, token: str) -> Principal | None:
         raise NotImplementedError
@@ -104,6 +115,11 @@ class _Cached:
 
 
 class LocalAuthenticator(_Cached):
+    # Nothing is cached here: a revoked token, a disabled user or a changed password must
+    # stop working at once where tokens are issued. A token is one indexed lookup; a
+    # password an argon2 check, which is what logging in costs anyway.
+    cache_answers = False
+
     def __init__(self, verifier, cache: CredentialCache | None = None):
         super().__init__(cache or CredentialCache())
         self.verifier = verifier
@@ -125,8 +141,8 @@ class BasicCredentials:
     def authorization(self) -> str:
         return self._value
 
-    def invalidate(self) -> None:
-        pass
+    def invalidate(self) -> bool:
+        return False            # the same password would be refused again (and counted twice)
 
     def __repr__(self) -> str:
         return "BasicCredentials(***)"
@@ -174,7 +190,10 @@ class SecurityClient:
         if description is not None:
             attributes["occi.authorization.description"] = description
         body = {"kind": "http://scheme.compatibleone.fr/scheme/compatible#authorization", "attributes": attributes}
-        transport = self._transport(BasicCredentials(user, password))
+        # Fixed Basic credentials, not a provider: the Transport resends a request refused with
+        # a 401 to a provider, and a wrong password would count as two failed logins.
+        transport = Transport(self.url, basic=(user, password), timeout=self.timeout, retries=self.retries,
+                              backoff=0.1)
         try:
             response = transport.request("POST", "/authorization/", headers={
                 "Content-Type": "application/occi+json", "Accept": "application/occi+json"},
@@ -200,6 +219,10 @@ class RemoteAuthenticator(_Cached):
         except TooManyRequests:
             raise
         except ServiceUnavailable as exc:
+            if exc.code in ("security-unreachable", "security-unavailable"):
+                # Said already, by the publisher we asked where the security component is.
+                exc.headers.setdefault("Retry-After", "5")
+                raise
             raise ServiceUnavailable(f"cannot check credentials: the security component is unreachable ({exc.message})",
                                      code="security-unreachable", headers={"Retry-After": "5"}) from None
         except errors.OcciError as exc:
@@ -255,6 +278,7 @@ class ServiceCredentials:
     def authorization(self) -> str:
         return f"Bearer {self.token()}"
 
-    def invalidate(self) -> None:
+    def invalidate(self) -> bool:
         with self._lock:
             self._token = None
+        return True

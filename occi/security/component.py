@@ -19,7 +19,7 @@ from occi.hooks import Hooks
 from occi.model import Model
 from occi.security.model import (ACCOUNT, ACCOUNT_ACTIONS, AUTHORIZATION, CATEGORIES, MAX_PASSWORD_LENGTH,
                                  MIN_PASSWORD_LENGTH, PASSWORD, PLATFORM_ACCOUNT, ROLES, USER, USER_ACTIONS)
-from occi.security.passwords import Passwords, default_passwords, new_token, token_digest
+from occi.security.passwords import TOKEN_PREFIX, Passwords, default_passwords, new_token, token_digest
 from occi.security.verifier import account_location, user_location
 from occi.store.base import Query
 
@@ -35,15 +35,20 @@ ADMIN = "admin"
 
 _ADMINS_ONLY = Rule(read=None, write=frozenset({ADMIN}))
 POLICY = AccessPolicy(
-    default=Rule(),
+    # Anything else (core resources, links, user mixins) is for admins to write.
+    default=_ADMINS_ONLY,
     kinds={ACCOUNT.type_id: _ADMINS_ONLY, USER.type_id: _ADMINS_ONLY, AUTHORIZATION.type_id: Rule()},
     # Everybody changes their own password (the hook checks it is their own).
     actions={PASSWORD.type_id: Rule()},
+    # A token is its user's: other users of the account neither list nor revoke it.
+    personal=frozenset({AUTHORIZATION.type_id}),
 )
 
 
 def _now_text(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
+    # Microseconds: tokens issued before a password change are refused by comparing these
+    # times, and whole seconds would let a token issued in the same second survive it.
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="microseconds")
 
 
 def _named(entity, name: str, where: str) -> None:
@@ -71,6 +76,11 @@ def _checked_password(password, where: str) -> str:
     if not isinstance(password, str) or not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise BadRequest(f"a password has {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters",
                          code="bad-password", where=where)
+    if password.startswith(TOKEN_PREFIX):
+        # The authenticators take a Basic password with this prefix for a token (curl -u x:TOKEN):
+        # such a password could never log in.
+        raise BadRequest(f"a password cannot start with {TOKEN_PREFIX!r} (tokens do)", code="bad-password",
+                         where=where)
     return password
 
 
@@ -163,10 +173,14 @@ def hooks(*, passwords: Passwords | None = None, clock=time.time) -> Hooks:
         if ADMIN not in principal.roles:
             current = parameters.get("current")
             if not isinstance(current, str) or not hasher.verify(entity.attributes.get("occi.user.password"), current):
+                log.warning("password change refused for user %r from %s: wrong current password", principal.name,
+                            ctx.remote_addr or "-", extra={"event": "password-change-failed", "user": principal.name,
+                                                           "remote": ctx.remote_addr})
                 raise Forbidden("the current password is wrong", code="wrong-password", where="current")
-        entity.attributes["occi.user.password"] = hasher.hash(_checked_password(parameters.get("password"),
-                                                                                "password"))
-        entity.attributes["occi.user.passwordChanged"] = _now_text(clock())
+        # The new password as given: the update hook (change_user), which runs on the action's
+        # result, hashes it and sets passwordChanged. Hashed here, it would be hashed again there
+        # (it differs from the stored hash) and the password would become the hash's text.
+        entity.attributes["occi.user.password"] = _checked_password(parameters.get("password"), "password")
         entity.attributes["occi.user.failures"] = 0
         entity.attributes.pop("occi.user.retryAfter", None)
 
@@ -181,13 +195,18 @@ def hooks(*, passwords: Passwords | None = None, clock=time.time) -> Hooks:
         now = clock()
         token = new_token()
         attributes = entity.attributes
+        expires = now + attributes["occi.authorization.ttl"]
+        if principal.expires is not None:
+            # Asked for with a token: the new one dies with it, so a stolen token cannot be
+            # stretched into a permanent one. A password gives the full lifetime.
+            expires = min(expires, principal.expires)
+            attributes["occi.authorization.ttl"] = max(0, int(expires - now))
         attributes.update({
             "occi.authorization.user": principal.name, "occi.authorization.account": principal.account,
             "occi.authorization.from": _now_text(now),
-            "occi.authorization.expires": now + attributes["occi.authorization.ttl"],
+            "occi.authorization.expires": expires,
             "occi.authorization.digest": token_digest(token),
         })
-        entity.owner = principal.account
         ctx.response_headers[TOKEN_HEADER] = token
         ctx.response_headers["Cache-Control"] = "no-store"
         log.info("token issued to %r (expires in %d s)", principal.name, attributes["occi.authorization.ttl"],
@@ -197,7 +216,8 @@ def hooks(*, passwords: Passwords | None = None, clock=time.time) -> Hooks:
 
 
 def sweep(store, *, clock=time.time) -> int:
-    """Delete tokens expired or revoked more than KEEP_EXPIRED ago; how many went."""
+    """Delete tokens that expired more than KEEP_EXPIRED ago (revoked ones too, once expired:
+    they stay listed for audit until then); how many went."""
     cutoff = clock() - KEEP_EXPIRED
     gone = []
     with store.session(readonly=True) as session:

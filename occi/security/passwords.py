@@ -64,7 +64,10 @@ def default_passwords() -> Passwords:
 
 def new_password() -> str:
     """A generated password (for first admins and service users): 160 bits, URL-safe."""
-    return secrets.token_urlsafe(20)
+    while True:
+        password = secrets.token_urlsafe(20)
+        if not password.startswith(TOKEN_PREFIX):     # that would be taken for a token
+            return password
 
 
 def new_token() -> str:

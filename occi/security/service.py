@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import time
+import weakref
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -22,7 +23,7 @@ from occi.errors import BadRequest, Forbidden, PayloadTooLarge
 from occi.security.authenticators import CredentialCache, LocalAuthenticator
 from occi.security.model import ACCOUNT, PLATFORM_ACCOUNT, USER
 from occi.security.passwords import default_passwords, new_password
-from occi.security.verifier import Verifier, user_location
+from occi.security.verifier import AddressThrottle, Verifier, user_location
 from occi.service.context import Principal, RequestContext
 from occi.store.base import Query
 from occi.urls import Urls
@@ -41,8 +42,16 @@ def service_user(component: str) -> str:
     return SERVICE_PREFIX + component
 
 
+#: One address throttle per store (in each process), so that the failed logins through
+#: /introspect and those straight to us count together.
+_THROTTLES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 def _verifier(store) -> Verifier:
-    return Verifier(store, default_passwords())
+    throttle = _THROTTLES.get(store)
+    if throttle is None:
+        throttle = _THROTTLES[store] = AddressThrottle()
+    return Verifier(store, default_passwords(), throttle=throttle)
 
 
 def authenticator(store):
@@ -75,7 +84,11 @@ def _read_body(req: falcon.Request) -> dict:
         if not isinstance(body, dict) or not all(isinstance(v, str) for v in body.values()):
             raise BadRequest("send a JSON object of strings", code="bad-json", where="body")
         return body
-    return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True, max_num_fields=10).items()}
+    try:
+        fields = parse_qs(text, keep_blank_values=True, max_num_fields=10)
+    except ValueError:          # more fields than that: not an introspection request
+        raise BadRequest("send at most 10 form fields", code="bad-form", where="body") from None
+    return {k: v[0] for k, v in fields.items()}
 
 
 class Introspection:

@@ -196,8 +196,13 @@ class OcciService:
         query = self.query_for(path, filters)
         self.paginate(query, page, number)
         category = model.by_location(path)
-        self.policy.require(ctx.principal, category if isinstance(category, Kind) else None, READ)
-        query.owner = self.policy.owner_filter(ctx.principal, READ)
+        kind = category if isinstance(category, Kind) else None
+        self.policy.require(ctx.principal, kind, READ)
+        query.owner = self.policy.owner_filter(ctx.principal, READ, kind)
+        if kind is None:
+            # The root and mixin collections span kinds: only those the principal may read.
+            readable = self.policy.readable_kinds(ctx.principal, model.kinds)
+            query.kinds = [k for k in (query.kinds if query.kinds is not None else readable) if k in readable]
         listing = Listing(links_collection=isinstance(category, Kind) and category.is_a(LINK))
         if query.kinds == []:
             return listing
@@ -220,7 +225,7 @@ class OcciService:
             raise NotFound(f"no collection at {path}", where=path)
         self.policy.require(ctx.principal, category, WRITE)
         query = self.query_for(path, filters)
-        query.owner = self.policy.owner_filter(ctx.principal, WRITE)
+        query.owner = self.policy.owner_filter(ctx.principal, WRITE, category)
         with self.store.session() as session:
             entities = [ops.builder.from_record(r) for r in session.list(query)]
             for entity in entities:
@@ -234,7 +239,9 @@ class OcciService:
         """An action on every member (E4); all or nothing. Members already in the target state are left."""
         model, ops = self._ops()
         query = self.query_for(path, None)
-        query.owner = self.policy.owner_filter(ctx.principal, WRITE)
+        category = model.by_location(path)
+        self.policy.require(ctx.principal, category if isinstance(category, Kind) else None, WRITE)
+        query.owner = self.policy.owner_filter(ctx.principal, WRITE, category if isinstance(category, Kind) else None)
         done = []
         with self.store.session() as session:
             for record in session.list(query):
@@ -272,7 +279,9 @@ class OcciService:
         _, ops = self._ops()
         with self.store.session() as session:
             wanted = {e.location: e for e in self._members(session, locations, ctx, ops)} if locations else {}
-            for record in session.list(Query(mixin=mixin.type_id)):
+            # Only the members the principal may change: other accounts' stay tagged.
+            for record in session.list(Query(mixin=mixin.type_id,
+                                             owner=self.policy.owner_filter(ctx.principal, WRITE))):
                 if record.location not in wanted:
                     self._drop_mixin(session, ops.builder.from_record(record), mixin, ctx, ops)
             for entity in wanted.values():
@@ -286,7 +295,8 @@ class OcciService:
             if locations:
                 members = self._members(session, locations, ctx, ops)
             else:
-                members = [ops.builder.from_record(r) for r in session.list(Query(mixin=mixin.type_id))]
+                members = [ops.builder.from_record(r) for r in session.list(
+                    Query(mixin=mixin.type_id, owner=self.policy.owner_filter(ctx.principal, WRITE)))]
             for entity in members:
                 self._drop_mixin(session, entity, mixin, ctx, ops)
             return len(members)
@@ -345,6 +355,7 @@ class OcciService:
     @_fresh_model
     def remove_user_mixins(self, doc: RequestDocument, ctx: RequestContext) -> None:
         model = self.model()
+        self.policy.require(ctx.principal, None, WRITE)
         if not doc.categories:
             raise BadRequest("name the mixin to remove with a Category", code="missing-category", where="Category")
         with self.store.session() as session:

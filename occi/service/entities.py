@@ -58,7 +58,7 @@ class EntityOperations:
         attributes = builder.new_attributes(kind, mixins, doc.attributes)
         entity_id, location = self._identity(kind, doc.id, location)
         entity = Entity(location=location, kind=kind, id=entity_id, mixins=mixins, attributes=attributes,
-                        owner=ctx.principal.account)
+                        owner=self.policy.owner_key(ctx.principal, kind))
         if kind.is_a(LINK):
             self._bind_link_ends(session, entity, doc, ctx)
         elif doc.source or doc.target:
@@ -104,13 +104,13 @@ class EntityOperations:
         record = session.get(path) if path is not None else None
         source = self.builder.from_record(record) if record is not None else None
         check_source(entity.kind, source, doc.source, where="occi.core.source")
-        self.policy.require_owner(ctx.principal, source.owner, source.location, WRITE)
+        self.policy.require_owner(ctx.principal, source.owner, source.location, WRITE, source.kind)
         entity.source, entity.source_kind = source.location, source.kind.type_id
         entity.target, entity.target_kind = resolve_target(
-            entity.kind, doc.target, session, self.builder, ctx, where="occi.core.target")
+            entity.kind, doc.target, session, self.builder, ctx, where="occi.core.target", policy=self.policy)
 
     def _add_link(self, session, link_doc, source: Entity, ctx: RequestContext) -> Entity:
-        link = build_link(link_doc, source, session, self.builder, ctx)
+        link = build_link(link_doc, source, session, self.builder, ctx, policy=self.policy)
         self.policy.require(ctx.principal, link.kind, WRITE)
         self.hooks.run_create(link, ctx)
         session.insert(self.builder.to_record(link))

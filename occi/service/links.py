@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import uuid
 
+from occi.access import OPEN, AccessPolicy
 from occi.documents import LinkDocument
 from occi.entity import Entity
 from occi.errors import BadRequest
@@ -32,8 +33,11 @@ def check_source(kind: Kind, source: Entity | None, source_uri: str, *, where: s
 
 
 def resolve_target(kind: Kind, target_uri: str | None, session, builder: EntityBuilder, ctx: RequestContext,
-                   *, where: str) -> tuple[str, str | None]:
-    """The stored form of the target (our path, or the external URI) and its kind."""
+                   *, where: str, policy: AccessPolicy = OPEN) -> tuple[str, str | None]:
+    """The stored form of the target (our path, or the external URI) and its kind.
+
+    A local target the caller may not read is answered like a missing one, so that links
+    neither reach into other accounts nor tell what exists there."""
     if not target_uri:
         raise BadRequest("a link needs a target (occi.core.target)", code="missing-link-target", where=where)
     path = ctx.urls.local_path(target_uri, where=where)
@@ -46,9 +50,9 @@ def resolve_target(kind: Kind, target_uri: str | None, session, builder: EntityB
                              code="bad-link-target", where=where)
         return target_uri, None
     record = session.get(path)
-    if record is None:
+    target = builder.from_record(record) if record is not None else None
+    if target is None or not policy.visible(ctx.principal, target):
         raise BadRequest(f"link target {target_uri} does not exist", code="bad-link-target", where=where)
-    target = builder.from_record(record)
     if kind.target_kinds and not any(target.kind.is_a(k) for k in kind.target_kinds):
         wanted = " or ".join(k.term for k in kind.target_kinds)
         raise BadRequest(f"a {kind.term} link targets a {wanted}; {target_uri} is a {target.kind.term}",
@@ -56,7 +60,8 @@ def resolve_target(kind: Kind, target_uri: str | None, session, builder: EntityB
     return path, target.kind.type_id
 
 
-def build_link(doc: LinkDocument, source: Entity, session, builder: EntityBuilder, ctx: RequestContext) -> Entity:
+def build_link(doc: LinkDocument, source: Entity, session, builder: EntityBuilder, ctx: RequestContext, *,
+               policy: AccessPolicy = OPEN) -> Entity:
     """A link entity from an inline Link (text) or a nested link object (JSON)."""
     where = doc.where or "Link"
     model = builder.model
@@ -73,7 +78,7 @@ def build_link(doc: LinkDocument, source: Entity, session, builder: EntityBuilde
     mixins, _ = builder.mixins_for(mixin_ids, kind, where=where)
     builder.confirm_user_mixins(session, mixins)
     check_source(kind, source, source.location, where=where)
-    target, target_kind = resolve_target(kind, doc.target, session, builder, ctx, where=where)
+    target, target_kind = resolve_target(kind, doc.target, session, builder, ctx, where=where, policy=policy)
     if target_kind is None and doc.rel and doc.rel[0] != RESOURCE.type_id:
         if _UNSAFE.search(doc.rel[0]):
             raise BadRequest(f"rel {doc.rel[0]!r} is not a category type identifier", code="bad-link-rel", where=where)

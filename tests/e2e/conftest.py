@@ -60,10 +60,10 @@ def serve(tmp_path):
     started: list[subprocess.Popen] = []
 
     def start(component: str = "provisioning", *extra: str, workers: int = 2, scheme: str = "http",
-              verify=True, data=None, port: int | None = None) -> Server:
+              verify=True, data=None, port: int | None = None, env: dict | None = None) -> Server:
         port = port or free_port()
         data = data or tmp_path / f"data-{component}-{port}"
-        env = {**os.environ, "ACCORDS_DATA": str(data)}
+        env = {**os.environ, "ACCORDS_DATA": str(data), **(env or {})}
         env.pop("ACCORDS_TOKEN", None)
         process = subprocess.Popen(
             [sys.executable, "-m", "broker", "serve", component, "--port", str(port), "--workers", str(workers),

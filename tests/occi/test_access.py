@@ -141,3 +141,80 @@ def test_links_and_mixins_cannot_reach_into_another_account(platform):
     assert tagged.status_code == 403
     removed = call("provider-b", "DELETE", "/-/", **{"Content-Type": "text/occi", "Category": TAG})
     assert removed.status_code == 403 and "belongs to another account" in removed.text
+
+
+# -- listings that span kinds, user mixins and collection actions -------------------------------------
+@pytest.fixture
+def colleagues(tmp_path):
+    """An operator and a provider of the same account: the operator may not read agreements."""
+    credentials = StaticCredentials()
+    for role in ("provider", "operator", "auditor"):
+        credentials.add_token(role, Principal(account="a", name=role, roles=frozenset({role})))
+    app = create_app(model=Model([*infrastructure.CATEGORIES, *sla.CATEGORIES]), store=open_store(tmp_path / "c.db"),
+                     authenticator=credentials, policy=POLICY)
+    client = testing.TestClient(app)
+
+    def call(who: str, method: str, path: str, **headers):
+        result = client.simulate_request(method, path, headers={"Authorization": f"Bearer {who}", **headers})
+        assert result.status_code < 500, result.text
+        return result
+
+    return call
+
+
+def test_the_root_collection_does_not_list_kinds_the_principal_may_not_read(colleagues):
+    call = colleagues
+    made = call("provider", "POST", "/agreement/", **{"Content-Type": "text/occi", "Category": AGREEMENT})
+    agreement = made.headers["Location"].replace("http://falconframework.org", "")
+    assert call("operator", "GET", "/agreement/").status_code == 403
+    assert agreement not in call("operator", "GET", "/", Accept="text/uri-list").text
+
+
+def test_removing_a_user_mixin_needs_the_write_role(colleagues):
+    call = colleagues
+    assert call("provider", "POST", "/-/", **{"Content-Type": "text/occi", "Category": TAG}).status_code == 200
+    assert call("auditor", "POST", "/-/", **{"Content-Type": "text/occi", "Category": TAG}).status_code == 403
+    assert call("auditor", "DELETE", "/-/", **{"Content-Type": "text/occi", "Category": TAG}).status_code == 403
+
+
+def test_an_action_on_a_collection_needs_the_write_role(colleagues):
+    call = colleagues
+    assert call("auditor", "POST", "/compute/?action=start").status_code == 403
+
+
+def test_a_link_cannot_target_another_accounts_entity_nor_tell_it_exists(platform):
+    call, create = platform
+    mine = create("provider-a", COMPUTE, "/compute/")
+    theirs = call("provider-b", "POST", "/storage/", **{
+        "Content-Type": "text/occi", "Category": 'storage; scheme="http://schemas.ogf.org/occi/infrastructure#"; class="kind"',
+        "X-OCCI-Attribute": "occi.storage.size=1"}).headers["Location"]
+    answers = []
+    for target in (theirs, theirs.rsplit("/", 1)[0] + "/00000000-0000-4000-8000-000000000000"):
+        answers.append(call("provider-a", "POST", "/link/storagelink/", **{
+            "Content-Type": "text/occi",
+            "Category": 'storagelink; scheme="http://schemas.ogf.org/occi/infrastructure#"; class="kind"',
+            "X-OCCI-Attribute": f'occi.core.source="{mine}", occi.core.target="{target}", '
+                                'occi.storagelink.deviceid="/dev/vdb"'}))
+    # Another account's storage and a storage that does not exist get the same answer.
+    assert [a.status_code for a in answers] == [400, 400]
+    assert all("does not exist" in a.text for a in answers)
+    assert call("admin", "GET", "/link/storagelink/", Accept="text/uri-list").text.strip() == ""
+
+
+def test_replacing_or_emptying_a_mixin_collection_leaves_other_accounts_members(platform):
+    call, create = platform
+    mine = create("provider-a", COMPUTE, "/compute/")
+    theirs = create("provider-b", COMPUTE, "/compute/")
+    assert call("provider-a", "POST", "/-/", **{"Content-Type": "text/occi", "Category": TAG}).status_code == 200
+    assert call("admin", "POST", "/tags/", **{"Content-Type": "text/occi",
+                                               "X-OCCI-Location": f"{mine}, {theirs}"}).status_code == 200
+    # provider-a empties the collection: their member goes, provider-b's stays (and is not revealed).
+    emptied = call("provider-a", "DELETE", "/tags/")
+    assert emptied.status_code == 200
+    members = call("admin", "GET", "/tags/", Accept="text/uri-list").text.split()
+    assert [m.replace("http://falconframework.org", "") for m in members] == [theirs]
+    # Replacing the members with one's own leaves provider-b's too.
+    assert call("provider-a", "PUT", "/tags/", **{"Content-Type": "text/occi", "X-OCCI-Location": mine}).status_code == 200
+    members = {m.replace("http://falconframework.org", "") for m in call("admin", "GET", "/tags/",
+                                                                           Accept="text/uri-list").text.split()}
+    assert members == {mine, theirs}
