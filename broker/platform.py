@@ -23,7 +23,7 @@ from occi.publisher.client import PublisherClient
 from occi.security.authenticators import (BasicCredentials, CredentialCache, RemoteAuthenticator, SecurityClient,
                                           ServiceCredentials)
 from occi.security.model import AUTHORIZATION
-from occi.security.service import credentials_dir, read_credentials
+from occi.security.files import credentials_dir, read_credentials
 from occi.service.context import Principal
 
 __all__ = ["Auth", "PlatformError", "auth_for", "StaticToken"]

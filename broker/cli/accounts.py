@@ -5,7 +5,7 @@ from broker.cli.output import emit, table
 from broker.cli.session import add_platform_options, connect_security
 from occi.client.results import Entity
 from occi.security.model import ACCOUNT
-from occi.security.verifier import account_location
+from occi.security.model import account_location
 
 __all__ = ["add_parsers", "account_row", "ACCOUNT_FIELDS"]
 

@@ -31,7 +31,7 @@ from broker.cli.output import CliError
 from occi.client import OcciClient
 from occi.errors import Unauthorized
 from occi.security.authenticators import SecurityClient
-from occi.security.service import credentials_dir, read_credentials, write_credentials
+from occi.security.files import credentials_dir, read_credentials, write_credentials
 
 __all__ = ["Platform", "NotLoggedIn", "CliCredentials", "locate", "add_platform_options", "cli_file",
            "admin_file", "read_login", "save_login", "forget_login", "log_in", "occi_client", "security_client",

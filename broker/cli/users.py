@@ -6,8 +6,8 @@ from broker.cli.session import add_platform_options, admin_file, connect_securit
 from occi.client.results import Entity
 from occi.security.model import ROLES, USER
 from occi.security.passwords import new_password
-from occi.security.service import read_credentials, write_credentials
-from occi.security.verifier import user_location
+from occi.security.files import read_credentials, write_credentials
+from occi.security.model import user_location
 
 __all__ = ["add_parsers", "user_row", "USER_FIELDS"]
 

@@ -20,7 +20,7 @@ from occi.model import Model
 from occi.security.model import (ACCOUNT, ACCOUNT_ACTIONS, AUTHORIZATION, CATEGORIES, MAX_PASSWORD_LENGTH,
                                  MIN_PASSWORD_LENGTH, PASSWORD, PLATFORM_ACCOUNT, ROLES, USER, USER_ACTIONS)
 from occi.security.passwords import TOKEN_PREFIX, Passwords, default_passwords, new_token, token_digest
-from occi.security.verifier import account_location, user_location
+from occi.security.model import account_location, user_location
 from occi.store.base import Query
 
 __all__ = ["build", "hooks", "POLICY", "sweep", "TOKEN_HEADER", "KEEP_EXPIRED"]

@@ -13,7 +13,8 @@ from occi.publisher.model import SCHEME
 
 __all__ = ["ROLES", "PLATFORM_ACCOUNT", "NAME_PATTERN", "ACCOUNT", "USER", "AUTHORIZATION",
            "ACCOUNT_ACTIONS", "USER_ACTIONS", "PASSWORD", "REVOKE", "CATEGORIES",
-           "DEFAULT_TOKEN_TTL", "MAX_TOKEN_TTL", "MAX_PASSWORD_LENGTH", "MIN_PASSWORD_LENGTH"]
+           "DEFAULT_TOKEN_TTL", "MAX_TOKEN_TTL", "MAX_PASSWORD_LENGTH", "MIN_PASSWORD_LENGTH",
+           "user_location", "account_location"]
 
 #: What each role may do is declared by each component's AccessPolicy; docs/security.md
 #: has the table. ``service`` is the role of the components themselves.
@@ -113,3 +114,12 @@ AUTHORIZATION = Kind(
 )
 
 CATEGORIES = (ACCOUNT, USER, AUTHORIZATION, *ACCOUNT_ACTIONS, *USER_ACTIONS, REVOKE)
+
+
+def user_location(name: str) -> str:
+    """Where the user named ``name`` lives: names decide locations."""
+    return f"{USER.location}{name}"
+
+
+def account_location(name: str) -> str:
+    return f"{ACCOUNT.location}{name}"

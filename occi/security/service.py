@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 import weakref
 from pathlib import Path
@@ -21,15 +20,17 @@ import falcon
 
 from occi.errors import BadRequest, Forbidden, PayloadTooLarge
 from occi.security.authenticators import CredentialCache, LocalAuthenticator
-from occi.security.model import ACCOUNT, PLATFORM_ACCOUNT, USER
+from occi.security.files import credentials_dir, read_credentials, write_credentials
+from occi.security.model import ACCOUNT, PLATFORM_ACCOUNT, USER, user_location
 from occi.security.passwords import default_passwords, new_password
-from occi.security.verifier import AddressThrottle, Verifier, user_location
+from occi.security.verifier import AddressThrottle, Verifier
 from occi.service.context import Principal, RequestContext
 from occi.store.base import Query
 from occi.urls import Urls
 
-__all__ = ["authenticator", "routes", "bootstrap", "Introspection", "WhoAmI", "credentials_dir",
-           "write_credentials", "read_credentials", "SERVICE_PREFIX", "service_user"]
+__all__ = ["authenticator", "routes", "bootstrap", "Introspection", "WhoAmI", "SERVICE_PREFIX", "service_user",
+           # re-exported: where they used to live
+           "credentials_dir", "write_credentials", "read_credentials"]
 
 log = logging.getLogger("accords.security")
 
@@ -127,38 +128,6 @@ class WhoAmI:
 def routes(app, store) -> None:
     app.add_route("/introspect", Introspection(_verifier(store)))
     app.add_route("/whoami", WhoAmI())
-
-
-# -- credential files ----------------------------------------------------------------------
-def credentials_dir(data: Path) -> Path:
-    path = Path(data) / "credentials"
-    path.mkdir(mode=0o700, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
-
-
-def write_credentials(path: Path, content: dict) -> None:
-    """Write a credentials file readable by its owner only (created 0600, replaced atomically)."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(content, handle, indent=2)
-        handle.write("\n")
-    os.replace(temporary, path)
-
-
-def read_credentials(path: Path) -> dict:
-    path = Path(path)
-    mode = path.stat().st_mode & 0o077
-    if mode:
-        raise PermissionError(f"{path} is readable by others (mode {oct(path.stat().st_mode & 0o777)}); "
-                              f"chmod 600 {path}")
-    content = json.loads(path.read_text())
-    if not isinstance(content, dict) or not isinstance(content.get("user"), str) or \
-            not isinstance(content.get("password"), str):
-        raise ValueError(f"{path} does not hold {{\"user\": ..., \"password\": ...}}")
-    return content
 
 
 # -- first run -------------------------------------------------------------------------------

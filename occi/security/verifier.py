@@ -23,7 +23,7 @@ from collections import OrderedDict, deque
 from datetime import datetime, timezone
 
 from occi.errors import TooManyRequests
-from occi.security.model import ACCOUNT, AUTHORIZATION, MAX_PASSWORD_LENGTH, USER
+from occi.security.model import AUTHORIZATION, MAX_PASSWORD_LENGTH, USER, account_location, user_location
 from occi.security.passwords import Passwords, token_digest
 from occi.service.context import Principal
 from occi.store.base import Query, StaleWrite
@@ -39,14 +39,6 @@ ADDRESS_LIMIT = 20
 ADDRESS_WINDOW = 60.0
 MAX_TOKEN_LENGTH = 256
 _MAX_NAME_LENGTH = 64
-
-
-def user_location(name: str) -> str:
-    return f"{USER.location}{name}"
-
-
-def account_location(name: str) -> str:
-    return f"{ACCOUNT.location}{name}"
 
 
 def _epoch(text: str | None) -> float:
