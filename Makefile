@@ -23,6 +23,7 @@ test: install-test
 
 bench: install-test
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.cords_bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -34,6 +34,16 @@ JSON_PAGE = {**FILTER, "Accept": "application/occi+json"}
 JSON_PAGE_QUERY = "page=1&number=1000"
 
 
+def _keep_sections(text: str) -> str:
+    """Sections other benchmarks own (between their markers) survive this rewrite."""
+    from bench.cords_bench import BEGIN, END
+
+    old = DOC.read_text() if DOC.exists() else ""
+    if BEGIN in old and END in old:
+        text = text.rstrip("\n") + "\n\n" + BEGIN + old.split(BEGIN, 1)[1].split(END, 1)[0] + END + "\n"
+    return text
+
+
 def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -292,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"{result['title']}: accords {result['accords']:,.1f} raw {result['raw'] or 0:,.1f} "
             f"{'ratio %.0f%% ' % (result['ratio'] * 100) if result.get('ratio') else ''}{verdict}")
     if not args.no_write:
-        DOC.write_text(markdown(run))
+        DOC.write_text(_keep_sections(markdown(run)))
         log(f"wrote {DOC}")
     if args.json:
         print(json.dumps({k: v for k, v in run.items() if k != "db"}, indent=2))

@@ -42,6 +42,7 @@ REGISTRY: dict[str, str] = {
     "publisher": "occi.publisher.component:build",
     "security": "occi.security.component:build",
     "provisioning": "broker.provisioning.component:build",
+    "parser": "cords.component:build",
     "sla": "sla.component:build",
     "monitors": "monitors.component:build",
 }

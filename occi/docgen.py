@@ -11,10 +11,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from cords import model as cords_model
 from occi import publisher
 from occi.security import model as security_model
 from occi.model import core, infrastructure, monitoring, platform, sla
 from occi.model.category import Action, Category, Kind, Mixin
+from sla import cords_model as cords_sla
 
 __all__ = ["render_reference", "update_file", "BEGIN", "END"]
 
@@ -29,6 +31,12 @@ SECTIONS = (
     ("Monitoring (draft, 2015)", monitoring.CATEGORIES),
     ("accords platform: the publisher (CORDS scheme)", publisher.CATEGORIES),
     ("accords platform: security (CORDS scheme)", security_model.CATEGORIES),
+    # The CORDS categories (cords/ and sla/): documented here so that docs/occi.md is the one
+    # reference of every category the platform's components serve.
+    ("accords platform: CORDS manifests (CORDS scheme, parser)", cords_model.manifest.CATEGORIES),
+    ("accords platform: CORDS plans and instructions (CORDS scheme)", cords_model.plan.CATEGORIES),
+    ("accords platform: CORDS imports, providers and quotas (CORDS scheme)", cords_model.offers.CATEGORIES),
+    ("accords platform: CORDS agreements (CORDS scheme, sla)", cords_sla.CATEGORIES),
 )
 
 

@@ -1,4 +1,5 @@
-"""The ``sla`` component: serves the OCCI SLA model (GFD.228) with its agreement state machine."""
+"""The ``sla`` component: the OCCI SLA model (GFD.228) with its agreement state machine, and the
+CORDS agreement categories beside it (:mod:`sla.cords_model` says how both agreements coexist)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -8,6 +9,7 @@ from occi.access import AccessPolicy, Rule
 from occi.hooks import Hooks
 from occi.model import Model
 from occi.model import sla as sla_model
+from sla import cords_model
 
 __all__ = ["build", "POLICY"]
 
@@ -32,5 +34,6 @@ def build():
         entity.attributes["occi.agreement.state"] = "Accepted"
         entity.attributes["occi.agreement.agreedAt"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
-    return Component(name="sla", model=Model(sla_model.CATEGORIES), hooks=hooks, policy=POLICY,
-                     summary="OCCI service level agreements (GFD.228)")
+    return Component(name="sla", model=Model([*sla_model.CATEGORIES, *cords_model.CATEGORIES]), hooks=hooks,
+                     policy=POLICY,
+                     summary="Service level agreements: OCCI SLA (GFD.228) and CORDS agreements")

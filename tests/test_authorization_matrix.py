@@ -44,7 +44,7 @@ URI_LIST = "text/uri-list"
 OWN, OTHER = "a", "b"
 ACCOUNTS = {"own": OWN, "other": OTHER}
 ROLE_NAMES = ("admin", "provider", "ccmp", "auditor", "operator", "agent", "service")
-COMPONENTS = ("publisher", "security", "provisioning", "sla", "monitors")
+COMPONENTS = ("publisher", "security", "provisioning", "parser", "sla", "monitors")
 
 # -- the rules, by hand ------------------------------------------------------------------------
 #: What a role may do with a kind: nothing; read its own account's entities or every account's;
@@ -67,6 +67,9 @@ ACCESS: dict[str, dict[str, dict[str, str]]] = {
     # Providers and the CCMP order workloads for their account; operators watch all of them.
     "provisioning": {ANY: dict(admin=WRITE_ALL, provider=WRITE_OWN, ccmp=WRITE_OWN, auditor=NONE, operator=READ_ALL,
                                agent=NONE, service=WRITE_ALL)},
+    # Manifests: as provisioning (providers and the CCMP submit them, operators watch them all).
+    "parser": {ANY: dict(admin=WRITE_ALL, provider=WRITE_OWN, ccmp=WRITE_OWN, auditor=NONE, operator=READ_ALL,
+                         agent=NONE, service=WRITE_ALL)},
     # Agreements: auditors and operators check every account's.
     "sla": {ANY: dict(admin=WRITE_ALL, provider=WRITE_OWN, ccmp=WRITE_OWN, auditor=READ_ALL, operator=READ_ALL,
                       agent=NONE, service=WRITE_ALL)},
@@ -145,8 +148,18 @@ SEEDS: dict[str, tuple[Seed, ...]] = {
         Seed("storagelink", INFRA + "storagelink", {"occi.storagelink.deviceid": "/dev/vdb"},
              source="compute", target="storage"),
         *_CORE, Seed("link", LINK.type_id, source="resource", target="compute")),
+    "parser": (
+        Seed("manifest", COMPATIBLE + "manifest", {"occi.manifest.name": "any", "occi.manifest.account": OWN}),
+        Seed("node", COMPATIBLE + "node", {"occi.node.name": "any", "occi.node.access": "public"}),
+        *(Seed(term, COMPATIBLE + term) for term in (
+            "infrastructure", "compute", "storage", "volume", "network", "endpoint", "port", "image", "system",
+            "package", "configuration", "release", "interface", "action", "security", "firewall")),
+        *_CORE, Seed("link", LINK.type_id, source="manifest", target="node")),
     "sla": (
         Seed("agreement", SLA + "agreement"),
+        Seed("cords_agreement", COMPATIBLE + "agreement", {"occi.agreement.name": "accords-platform"}),
+        *(Seed(term, COMPATIBLE + term) for term in (
+            "terms", "term", "variable", "guarantee", "business", "control", "penalty")),
         *_CORE, Seed("agreement_link", SLA + "agreement_link", source="agreement", target="resource"),
         Seed("link", LINK.type_id, source="resource", target="agreement")),
     "monitors": (
@@ -183,6 +196,9 @@ ACTION_OUTCOME = {
     ("agreement", "accept"): 200, ("agreement", "reject"): 200, ("agreement", "suspend"): 400,
     ("agreement", "resume"): 400, ("agreement", "terminate"): 200,
     ("publication", "heartbeat"): 200,
+    # CORDS actions are the serving component's hooks; until they exist they change nothing.
+    ("firewall", "build"): 200, ("cords_agreement", "instance"): 200,
+    ("control", "start"): 200, ("control", "stop"): 200, ("control", "verify"): 200,
     ("account", "disable"): 200, ("account", "enable"): 400,
     ("user", "disable"): 200, ("user", "enable"): 400, ("user", "password"): 200,
     ("authorization", "revoke"): 200,

@@ -172,7 +172,8 @@ def serve(args) -> int:
     if args.publisher:
         # The master publishes once the workers listen, keeps the publications alive, withdraws at exit.
         keeper = _keeper(args, auth, url)
-        options["when_ready"] = lambda server: keeper.start()
+        options["when_ready"] = lambda server: keeper.start(
+            wait_for=lambda: len(server.WORKERS) >= server.num_workers)
         options["on_exit"] = lambda server: keeper.stop()
     factory = lambda: build_app(args.component, db_url=db_url, auth=auth, public_url=args.public_url)  # noqa: E731
     _Gunicorn(factory, options).run()

@@ -133,13 +133,18 @@ class PublicationKeeper:
         # held by this thread (the TLS and connection-pool ones) and hang on them forever.
         self._round = threading.Lock()
         self._fork_held = False
+        self._wait_for = None
 
-    def start(self) -> None:
+    def start(self, *, wait_for=None) -> None:
         """Publish and keep publishing from a thread: the caller (gunicorn's master, before it
         forks its workers) must not wait for the publisher, nor for our own workers. Forks
-        wait for the current round to finish."""
+        wait for the current round to finish; ``wait_for()`` (e.g. "the workers are forked")
+        holds the first round back, since a round may call this very server (the security
+        component logs in to itself) and would wait for workers that a fork waiting for the
+        round could never create."""
         os.register_at_fork(before=self._before_fork, after_in_parent=self._after_fork,
                             after_in_child=self._after_fork)
+        self._wait_for = wait_for
         self._thread = threading.Thread(target=self._run, name="publication-keeper", daemon=True)
         self._thread.start()
 
@@ -176,6 +181,10 @@ class PublicationKeeper:
         # While something is unpublished (the publisher not up yet), try again every second at
         # most: the others cannot find us meanwhile.
         retry = 0.25
+        deadline = time.monotonic() + 30
+        while self._wait_for is not None and not self._wait_for() and time.monotonic() < deadline:
+            if self._stop.wait(0.05):
+                return
         with self._round:
             self._publish_missing()
         while True:

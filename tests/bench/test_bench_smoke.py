@@ -39,3 +39,16 @@ def test_quick_benchmark_reports_every_scenario():
         assert result["accords"] > 0 and result["raw"] > 0, result
     assert results["create_persisted"]["verified"], run["checks"]
     assert run["machine"]["cores"] >= 1 and run["date"].endswith("UTC")
+
+
+def test_the_cords_benchmark_checks_what_it_times(tmp_path):
+    from bench import cords_bench
+
+    result = cords_bench.run(rounds=1)
+    assert result["any_ms"] > 0 and result["chain_ms"] > result["any_ms"]
+    page = tmp_path / "benchmarks.md"
+    page.write_text("# Benchmarks\n\nother results\n")
+    cords_bench.write(result, page)
+    cords_bench.write(result, page)                  # replaced, not appended twice
+    text = page.read_text()
+    assert text.count(cords_bench.BEGIN) == 1 and "other results" in text and "1,000 nodes" in text

@@ -1,0 +1,42 @@
+"""What a manifest compiles to: the plan, and the instructions brokering derives from its actions.
+
+The broker instantiates a plan (``instance``) as a service with one contract per node;
+each Cordscript statement of the configuration becomes an instruction of a contract
+(CORDS.md §4). The ``services`` of a plan and the instructions of a contract are links.
+"""
+from __future__ import annotations
+
+from cords.model.base import Attributes, cords_action, cords_kind
+
+__all__ = ["PLAN", "PLAN_INSTANCE", "INSTRUCTION", "CATEGORIES"]
+
+PLAN_INSTANCE = cords_action("plan", "instance", "Instantiate the plan as a new service")
+a = Attributes("plan")
+PLAN = cords_kind("plan", "The provisioning plan compiled from a manifest", (
+    a.name("Name of the plan: the name of its manifest.", required=True),
+    a.ref("manifest", "manifest", "the manifest the plan was compiled from."),
+    a("access", "Access mode of the plan (the original platform's plan attribute)."),
+    a.integer("created", "When the plan was compiled (seconds since the epoch); written by the server.",
+              minimum=0, mutable=False, server_managed=True),
+    a.count("services", "services"),
+    a("tarification", "Price of a service of the plan, as computed when it is instantiated."),
+    a("validation", "Outcome of the plan's validation when it is instantiated."),
+    a.state("status"),
+), actions=(PLAN_INSTANCE,))
+
+a = Attributes("instruction")
+INSTRUCTION = cords_kind("instruction", "One Cordscript statement of a configuration, bound to its contracts", (
+    a("nature", "Nature of the instruction."),
+    a("type", "Type of the instruction: method (method names what to do).", default="method"),
+    a("method", "What the statement does: configure, monitor, system, fork, kill, ..."),
+    a.ref("target", "contract", "the contract the statement acts on."),
+    a.ref("source", "contract", "the contract a linkage reads from (configure(Other.hostname))."),
+    a("symbol", "Node path the source was resolved from (e.g. Other)."),
+    a("property", "Property or metric of the source named by the statement (e.g. hostname)."),
+    a("value", "Value of the property, once the source contract is provisioned."),
+    a.ref("provision", "provider instance", "the provider-specific contract that manages the target."),
+    a.state(),
+))
+del a
+
+CATEGORIES = (PLAN, PLAN_INSTANCE, INSTRUCTION)
