@@ -15,7 +15,8 @@ Repaired defects (each with its warning code):
 * ``<`` in text or in an attribute value: escaped as ``&lt;``;
 * stray characters inside a start tag, e.g. ``vlan="100M"/1>`` (platform.xml): removed;
 * a repeated attribute (slamtest.xml's ``template``): the first is kept;
-* an unquoted attribute value ``<node name=foo>``: quoted.
+* an unquoted attribute value ``<node name=foo>``: quoted;
+* (in :mod:`cords.decoding`, before parsing) Latin-1 bytes in a UTF-8 document.
 
 The pass is a tolerant tokenizer over markup, not a parser: it never reorders or invents
 elements (mismatched or unclosed tags are not guessed at; the strict parse reports them).
@@ -37,7 +38,8 @@ __all__ = [
 LEADING_BLANK = register(
     "legacy-leading-blank", "blank text before the XML declaration was removed (legacy repair)")
 UNESCAPED_AMPERSAND = register(
-    "legacy-unescaped-ampersand", "an '&' that starts no character or entity reference was escaped as &amp; (legacy repair)")
+    "legacy-unescaped-ampersand",
+    "an '&' that starts no character or entity reference was escaped as &amp; (legacy repair)")
 UNESCAPED_LT = register(
     "legacy-unescaped-lt", "a '<' in text or in an attribute value was escaped as &lt; (legacy repair)")
 STRAY_TEXT = register(
@@ -144,21 +146,22 @@ def _start_tag(text: str, tag: str, pos: int, repairs: list[Repair]) -> int:
             if gt < 0:                  # not a stray '/x>' but something broken: leave it
                 return pos + 1
             repairs.append(Repair(pos + 1, gt, "", STRAY_TEXT,
-                                  f"stray text {_show(text[pos + 1:gt])} after '/' in <{tag}> removed"))
+                                  f"stray text {_show(text[pos + 1:gt])} after '/' in <{_short(tag)}> removed"))
             return gt + 1
         if text[pos] == "<":           # an unclosed tag: not guessed at, the parser reports it
             return pos
         name = _NAME.match(text, pos)
         if not name:                   # a quote, '=' or a digit where an attribute should start
             end = max(_STRAY.match(text, pos).end(), pos + 1)
-            repairs.append(Repair(pos, end, "", STRAY_TEXT, f"stray text {_show(text[pos:end])} in <{tag}> removed"))
+            repairs.append(Repair(pos, end, "", STRAY_TEXT,
+                                  f"stray text {_show(text[pos:end])} in <{_short(tag)}> removed"))
             pos = end
             continue
         attribute = name.group()
         eq = _WS.match(text, name.end()).end()
         if eq >= n or text[eq] != "=":  # a bare word (HTML-style boolean attribute)
-            repairs.append(Repair(pos, name.end(), "", STRAY_TEXT,
-                                  f"stray text {_show(attribute)} (an attribute without a value) in <{tag}> removed"))
+            repairs.append(Repair(pos, name.end(), "", STRAY_TEXT, f"stray text {_show(attribute)} (an attribute "
+                                  f"without a value) in <{_short(tag)}> removed"))
             pos = name.end()
             continue
         quote = _WS.match(text, eq + 1).end()
@@ -173,14 +176,14 @@ def _start_tag(text: str, tag: str, pos: int, repairs: list[Repair]) -> int:
                 return -1
             value_start, value_end, end, quoted = quote, unquoted.end(), unquoted.end(), False
         if attribute in seen:          # libxml2 refuses it; the first one was the one meant
-            repairs.append(Repair(blank, end, "", DUPLICATE_ATTRIBUTE,
-                                  f"repeated attribute {attribute!r} of <{tag}> dropped (the first is kept)", pos))
+            repairs.append(Repair(blank, end, "", DUPLICATE_ATTRIBUTE, f"repeated attribute {_show(attribute)} of "
+                                  f"<{_short(tag)}> dropped (the first is kept)", pos))
         else:
             seen.add(attribute)
             if not quoted:
                 value = text[value_start:value_end]
                 repairs.append(Repair(value_start, value_start, '"', UNQUOTED_ATTRIBUTE,
-                                      f"unquoted value {_show(value)} of attribute {attribute!r} quoted"))
+                                      f"unquoted value {_show(value)} of attribute {_show(attribute)} quoted"))
             _escape_value(text, value_start, value_end, attribute, repairs)
             if not quoted:
                 repairs.append(Repair(value_end, value_end, '"'))
@@ -193,7 +196,7 @@ def _escape_text(text: str, start: int, end: int, repairs: list[Repair]) -> None
 
 
 def _escape_value(text: str, start: int, end: int, attribute: str, repairs: list[Repair]) -> None:
-    where = f"in attribute {attribute!r}"
+    where = f"in attribute {_show(attribute)}"
     lt = text.find("<", start, end)
     if lt < 0:
         _escape_ampersands(text, start, end, where, repairs)
@@ -227,6 +230,10 @@ def _ampersands(text: str, start: int, end: int, where: str) -> Repair:
 def _show(text: str, limit: int = 40) -> str:
     """Quote a piece of the document for a message, cut short (a hostile one can be huge)."""
     return repr(text) if len(text) <= limit else repr(text[:limit]) + "..."
+
+
+def _short(name: str, limit: int = 40) -> str:
+    return name if len(name) <= limit else name[:limit] + "..."
 
 
 class OffsetMap:

@@ -19,12 +19,9 @@ Safety (documents come from service providers, i.e. from anyone):
 * processing instructions other than the XML declaration are **ignored with a warning**
   (``xml-processing-instruction``): they mean nothing to CORDS.
 
-Encodings: the XML declaration's label is honoured (UTF-8, ASCII, ISO-8859-1/15,
-Windows-1252; UTF-16 with a byte order mark). The non-standard label ``UTF8`` that most
-real CORDS files carry is accepted **silently**, as the original libxml2-based tools did.
-A document declared (or defaulting to) UTF-8 whose bytes are not UTF-8 is an error
-(``xml-invalid-utf8`` at the first bad byte), unless every such byte reads as Latin-1
-text: then it is read as Windows-1252 with a ``legacy-latin1`` warning.
+Encodings (:mod:`cords.decoding`): the declared encoding is honoured; the non-standard
+label ``UTF8`` that most real CORDS files carry is accepted **silently**; Latin-1 bytes in a
+UTF-8 document are a legacy repair (``legacy-latin1`` warning), other bad bytes an error.
 
 Legacy mode: when the strict parse fails, :mod:`cords.legacy` repairs the known defects of
 the original files (each repair is a warning at its place) and the result is parsed
@@ -38,7 +35,6 @@ the corpus) keep lxml's ``{uri}name`` form, so that they cannot collide with COR
 from __future__ import annotations
 
 import bisect
-import codecs
 import os
 import re
 from dataclasses import dataclass, field
@@ -47,6 +43,7 @@ from typing import NamedTuple
 from lxml import etree
 
 from . import legacy
+from .decoding import ENCODING, INVALID_UTF8, decode
 from .diagnostics import Diagnostics, Location, register
 
 __all__ = [
@@ -61,8 +58,6 @@ TOO_MANY_ELEMENTS = register("xml-too-many-elements", "the document has more ele
 ATTRIBUTE_TOO_LONG = register("xml-attribute-too-long", "an attribute value is longer than the reader accepts")
 DOCTYPE = register("xml-doctype",
                    "DOCTYPE declarations are not accepted (entities and external DTDs are a security risk)")
-INVALID_UTF8 = register("xml-invalid-utf8", "the document is UTF-8 by declaration or default but has bytes that are not")
-ENCODING = register("xml-encoding", "the declared character encoding is not supported, or the bytes do not match it")
 INVALID_CHARACTER = register("xml-invalid-character", "a character that XML does not allow (NUL, a control character)")
 MALFORMED = register("xml-malformed", "the document is not well-formed XML, even after the legacy repairs")
 PROCESSING_INSTRUCTION = register("xml-processing-instruction", "a processing instruction was ignored")
@@ -209,7 +204,7 @@ def read_document(data: bytes, *, name: str, diagnostics: Diagnostics,
         diagnostics.error(TOO_LARGE, f"the document is {len(data)} bytes long, more than the limit of "
                           f"{limits.max_bytes}", Location(name))
         return None
-    decoded = _decode(data, name, diagnostics)
+    decoded = decode(data, name, diagnostics)
     if decoded is None:
         return None
     text, legacy_encoding = decoded
@@ -236,34 +231,10 @@ def read_document(data: bytes, *, name: str, diagnostics: Diagnostics,
     root, problem = _parse(text)
     parsed, offsets, starts = text, None, scan.starts
     if root is None:
-        repairs = legacy.find_repairs(text)
-        if len(repairs) > legacy.MAX_REPAIRS:   # garbage, not a legacy file: do not flood
-            line, column, message = problem
-            diagnostics.error(MALFORMED, f"{message} (and too many other defects to attempt a repair)",
-                              at(lines.offset(line, column)))
+        repaired = _repair(text, problem, lines, limits, at, diagnostics)
+        if repaired is None:
             return None
-        for repair in repairs:
-            if repair.code:
-                diagnostics.warning(repair.code, repair.message, at(repair.where))
-        if repairs:
-            parsed, offsets = legacy.apply_repairs(text, repairs)
-            root, second = _parse(parsed)
-        if root is None:
-            line, column, message = problem
-            first = at(lines.offset(line, column))
-            diagnostics.error(MALFORMED, message, first)
-            if repairs:                 # what is still wrong once the known defects are repaired
-                line, column, message = second
-                again = at(offsets.to_original(_Lines(parsed).offset(line, column)))
-                if again != first:
-                    diagnostics.error(MALFORMED, f"{message} (after the legacy repairs)", again)
-            return None
-        rescan = _scan(parsed, limits)  # escaping may lengthen a value past its limit
-        if rescan.error:
-            code, message, offset = rescan.error
-            diagnostics.error(code, message, at(offsets.to_original(offset)))
-            return None
-        starts = rescan.starts
+        root, parsed, offsets, starts = repaired
     if root.getroottree().docinfo.doctype:     # unreachable after the scan; belt and braces
         diagnostics.error(DOCTYPE, "DOCTYPE declarations are not accepted", at(0))
         return None
@@ -277,8 +248,44 @@ def read_document(data: bytes, *, name: str, diagnostics: Diagnostics,
     # Start tags and elements are both in document order; the list keeps the proxies alive,
     # which keeps them usable as keys (lxml creates proxies on demand otherwise).
     located = dict(zip(elements, starts)) if len(elements) == len(starts) else {}
-    return Document(root, name, namespace, legacy=bool(legacy_encoding or offsets), source=text,
+    return Document(root, name, namespace, legacy=legacy_encoding or offsets is not None, source=text,
                     _starts=located, _parsed=parsed, _map=offsets, _lines=lines)
+
+
+def _repair(text: str, problem: tuple[int, int, str], lines: _Lines, limits: Limits, at,
+            diagnostics: Diagnostics) -> tuple[etree._Element, str, legacy.OffsetMap, list[int]] | None:
+    """Legacy mode, after the strict parse of ``text`` failed with ``problem``.
+
+    Returns the root, the repaired text, the map back to ``text`` and the start tags; or
+    None, having reported the strict error (and what still fails after the repairs).
+    """
+    line, column, message = problem
+    first = at(lines.offset(line, column))
+    repairs = legacy.find_repairs(text)
+    if len(repairs) > legacy.MAX_REPAIRS:       # garbage, not a legacy file: do not flood
+        diagnostics.error(MALFORMED, f"{message} (and too many other defects to attempt a repair)", first)
+        return None
+    for repair in repairs:
+        if repair.code:
+            diagnostics.warning(repair.code, repair.message, at(repair.where))
+    if not repairs:
+        diagnostics.error(MALFORMED, message, first)
+        return None
+    parsed, offsets = legacy.apply_repairs(text, repairs)
+    root, second = _parse(parsed)
+    if root is None:
+        diagnostics.error(MALFORMED, message, first)
+        line, column, message = second         # what is still wrong once the known defects are repaired
+        again = at(offsets.to_original(_Lines(parsed).offset(line, column)))
+        if again != first:
+            diagnostics.error(MALFORMED, f"{message} (after the legacy repairs)", again)
+        return None
+    rescan = _scan(parsed, limits)              # escaping may lengthen a value past its limit
+    if rescan.error:
+        code, message, offset = rescan.error
+        diagnostics.error(code, message, at(offsets.to_original(offset)))
+        return None
+    return root, parsed, offsets, rescan.starts
 
 
 class _Scan(NamedTuple):
@@ -332,7 +339,7 @@ def _scan(text: str, limits: Limits) -> _Scan:
             if not _empty(tag.group(2)):
                 depth += 1
                 if depth > limits.max_depth:
-                    return _Scan(starts, instructions, (TOO_DEEP, f"<{tag.group(1)}> is nested more than "
+                    return _Scan(starts, instructions, (TOO_DEEP, f"<{_short(tag.group(1))}> is nested more than "
                                                         f"{limits.max_depth} elements deep", lt))
             pos = tag.end()
     return _Scan(starts, instructions, None)
@@ -354,17 +361,18 @@ def _long_value(tag: re.Match, limits: Limits) -> tuple[str, str, int] | None:
         group = 2 if m.group(2) is not None else 3
         length = m.end(group) - m.start(group)
         if length > limits.max_attribute_length:
-            return (ATTRIBUTE_TOO_LONG, f"attribute {m.group(1)!r} of <{tag.group(1)}> is {length} characters "
-                    f"long, more than the limit of {limits.max_attribute_length}", m.start(group))
+            return (ATTRIBUTE_TOO_LONG, f"attribute {_short(m.group(1))!r} of <{_short(tag.group(1))}> is "
+                    f"{length} characters long, more than the limit of {limits.max_attribute_length}", m.start(group))
     return None
 
 
 def _parser() -> etree.XMLParser:
     # A fresh parser per document: its error log is then this document's alone. encoding=
     # overrides the declaration, because we hand lxml the text re-encoded as UTF-8.
+    # Do not add collect_ids=False: with it, libxml2 2.14 loads external DTD subsets from
+    # local files despite load_dtd=False (tests/cords/test_hostile.py checks this).
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                           huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False,
-                           encoding="utf-8")
+                           huge_tree=False, remove_comments=True, remove_pis=True, encoding="utf-8")
 
 
 def _parse(text: str) -> tuple[etree._Element | None, tuple[int, int, str] | None]:
@@ -380,70 +388,10 @@ def _parse(text: str) -> tuple[etree._Element | None, tuple[int, int, str] | Non
         return None, (line, column, _cut(str(exc.msg)))
 
 
+def _short(name: str) -> str:
+    return _cut(name, 40)
+
+
 def _cut(message: str, limit: int = 200) -> str:
     """libxml2 quotes names and values in its messages; a hostile one must not make them huge."""
     return message if len(message) <= limit else message[:limit] + "..."
-
-
-# Declaration, possibly after the legacy blank lines; the label is read from the raw bytes.
-_DECLARATION = re.compile(rb"[ \t\r\n]*<\?xml\s+version\s*=\s*[\"'][^\"']*[\"']"
-                          rb"(?:\s+encoding\s*=\s*[\"']([^\"']*)[\"'])?")
-_LABELS = {"utf-8": "utf-8", "utf8": "utf-8", "us-ascii": "utf-8", "ascii": "utf-8",
-           "iso-8859-1": "latin-1", "iso8859-1": "latin-1", "latin1": "latin-1", "latin-1": "latin-1",
-           "iso-8859-15": "iso8859-15", "windows-1252": "cp1252", "cp1252": "cp1252"}
-# A valid multi-byte UTF-8 sequence: a file that has some is UTF-8 gone wrong, not Latin-1.
-_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
-
-
-def _decode(data: bytes, name: str, diagnostics: Diagnostics) -> tuple[str, bool] | None:
-    """The text and whether the Latin-1 repair was used; None (and an error) when undecodable."""
-    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        try:
-            return data.decode("utf-16"), False
-        except UnicodeDecodeError as exc:
-            diagnostics.error(ENCODING, f"the document starts as UTF-16 but byte {exc.start} is not: "
-                              f"{exc.reason}", Location(name))
-            return None
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
-    declaration = _DECLARATION.match(data)
-    label = (declaration.group(1) or b"").decode("ascii", "replace") if declaration else ""
-    codec = _LABELS.get(label.strip().lower() or "utf-8")
-    if codec is None:
-        diagnostics.error(ENCODING, f"unsupported encoding {label!r} (use UTF-8)",
-                          _byte_location(data, declaration.start(1), name, "latin-1"))
-        return None
-    try:
-        return data.decode(codec), False
-    except UnicodeDecodeError as exc:
-        where = _byte_location(data, exc.start, name, codec)
-        byte = data[exc.start]
-        if codec == "utf-8" and (text := _as_latin1(data)) is not None:
-            diagnostics.warning(legacy.LATIN1, f"byte 0x{byte:02X} is not UTF-8; the document was read as "
-                                "Windows-1252 (Latin-1)", where)
-            return text, True
-        if codec == "utf-8":
-            diagnostics.error(INVALID_UTF8, f"byte 0x{byte:02X} is not valid UTF-8 here ({exc.reason})", where)
-        else:
-            diagnostics.error(ENCODING, f"byte 0x{byte:02X} is not valid {codec} ({exc.reason})", where)
-        return None
-
-
-def _as_latin1(data: bytes) -> str | None:
-    """``data`` read as Windows-1252 when it plausibly is Latin-1 text, else None."""
-    if _UTF8_SEQUENCE.search(data):
-        return None
-    try:
-        text = data.decode("cp1252")    # fails on its five undefined bytes
-    except UnicodeDecodeError:
-        return None
-    if any(not c.isprintable() and c not in "\xa0\xad" for c in set(text) if ord(c) > 0x7F):
-        return None
-    return text
-
-
-def _byte_location(data: bytes, offset: int, name: str, codec: str) -> Location:
-    """The line:column (in characters, as in the decoded text) of byte ``offset``."""
-    before = data[:offset].decode(codec, "replace")     # valid up to offset, by construction
-    before = before.replace("\r\n", "\n").replace("\r", "\n")
-    return Location(name, before.count("\n") + 1, len(before) - before.rfind("\n"))

@@ -28,6 +28,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_port_range(count: int, *, attempts: int = 200) -> int:
+    """A base port whose next ``count`` ports are all free now, below Linux's ephemeral range
+    (32768+), where the kernel does not hand out client ports behind our back."""
+    import random
+    for _ in range(attempts):
+        base = random.randrange(20000, 32000 - count)
+        try:
+            sockets = []
+            for port in range(base, base + count):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+        return base
+    raise RuntimeError(f"no {count} consecutive free ports found")
+
+
 def wait_ready(url: str, token: str | None, process: subprocess.Popen, timeout: float = 30.0, verify=True) -> None:
     """Until the server answers: ``GET /-/`` with the token (standalone servers), else ``/readyz``."""
     deadline = time.monotonic() + timeout

@@ -59,8 +59,8 @@ def test_several_workers_share_one_store_and_see_user_mixins(serve):
 
 def test_demo_is_the_platform_coming_up_and_going_down(tmp_path):
     env = {**os.environ, "ACCORDS_DATA": str(tmp_path)}
-    from tests.e2e.conftest import free_port   # noqa: PLC0415
-    result = accords("demo", "--json", "--exit-after", "0.5", "--base-port", str(free_port() + 1000), env=env,
+    from tests.e2e.conftest import free_port_range   # noqa: PLC0415
+    result = accords("demo", "--json", "--exit-after", "0.5", "--base-port", str(free_port_range(10)), env=env,
                      timeout=120)
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.strip().splitlines()]

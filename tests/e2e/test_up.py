@@ -14,13 +14,13 @@ import requests
 
 from occi.publisher.client import PublisherClient
 from occi.security.authenticators import SecurityClient
-from tests.e2e.conftest import free_port
+from tests.e2e.conftest import free_port_range
 
 pytestmark = pytest.mark.e2e
 
 
 def test_up_starts_everything_restarts_a_crashed_component_and_stops_cleanly(tmp_path):
-    base = free_port() + 2000
+    base = free_port_range(10)
     env = {**os.environ, "ACCORDS_DATA": str(tmp_path)}
     env.pop("ACCORDS_TOKEN", None)
     process = subprocess.Popen([sys.executable, "-m", "broker", "up", "--json", "--base-port", str(base)],
