@@ -16,11 +16,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from cords import units
 from cords.diagnostics import Diagnostics, Location, register
 from cords.manifest import scoped
 
 __all__ = ["Agreement", "Condition", "Guarantee", "BusinessValue", "Scope", "compile_agreement", "OPERATORS",
-           "PLACEMENT_PROPERTIES"]
+           "PLACEMENT_PROPERTIES", "normalise_objective"]
 
 NOT_AN_AGREEMENT = register("cords-not-an-agreement", "the document's root element is not <agreement>")
 BAD_PLACEMENT = register("cords-bad-placement-property",
@@ -89,6 +90,27 @@ class BusinessValue:
     expression: str | None
 
 
+def normalise_objective(text: str | None) -> float | None:
+    """An objective as a number in base units: 99.5 or 99.5% is 99.5; 100ms is 0.1 (seconds);
+    512M is 536870912 (bytes); None when it is not a measurable value (left to the metric)."""
+    if text is None:
+        return None
+    value = text.strip().removesuffix("%").strip()
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    # "5m" is five minutes and "512M" half a gigabyte: upper case units are sizes.
+    sizes_first = value[-1:].isupper() or value.upper().endswith("B")
+    for parse in ((units.parse_size, units.parse_duration) if sizes_first else
+                  (units.parse_duration, units.parse_size)):
+        try:
+            return float(parse(value))
+        except units.UnitError:
+            continue
+    return None
+
+
 @dataclass
 class Guarantee:
     name: str | None
@@ -101,8 +123,14 @@ class Guarantee:
     business: list[BusinessValue] = field(default_factory=list)
     location: Location | None = None
 
+    @property
+    def target(self) -> float | None:
+        """The objective in base units (seconds, bytes, plain numbers), for the monitors."""
+        return normalise_objective(self.objective)
+
     def as_dict(self) -> dict:
         return {"name": self.name, "metric": self.metric, "operator": self.operator, "objective": self.objective,
+                "target": self.target,
                 "obligated": self.obligated, "importance": self.importance, "scope": self.scope.as_text(),
                 "business": [{"name": b.name, "nature": b.nature, "expression": b.expression} for b in self.business]}
 
