@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from cords.check import check_file, check_together
+from tests.cords import EXAMPLES
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "cords-examples"
 pytestmark = pytest.mark.skipif(not EXAMPLES.is_dir(), reason=f"{EXAMPLES} is absent (reference corpus)")
 
 MANIFESTS = sorted((EXAMPLES / "manifests").glob("*.xml")) if EXAMPLES.is_dir() else []

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.cords import EXAMPLES
+
 pytestmark = pytest.mark.e2e
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "cords-examples"
 
 MANIFEST = """<?xml version="1.0" encoding="UTF-8"?>
 <manifest name="shop" xmlns="http://www.compatibleone.fr/schemes/manifest.xsd">
