@@ -114,14 +114,16 @@ def _spawn(name: str, argv: list[str], log_dir: Path, env: dict | None = None) -
 
 
 def start_accords(data: Path, log_dir: Path, *, workers: int = WORKERS, threads: int = THREADS,
-                  timeout: float = 60) -> Server:
+                  timeout: float = 60, component: str = "provisioning", extra: tuple[str, ...] = ()) -> Server:
+    """``accords serve COMPONENT --insecure-no-auth`` (the provisioning component by default)."""
     port = free_port()
     env = {**os.environ}
     env.pop("ACCORDS_TOKEN", None)
-    argv = [sys.executable, "-m", "broker", "serve", "provisioning", "--insecure-no-auth", "--host", HOST,
-            "--port", str(port), "--workers", str(workers), "--threads", str(threads), "--data", str(data)]
-    process, log = _spawn("accords", argv, log_dir, env)
-    server = Server("accords", port, process, log, {"workers": workers})
+    argv = [sys.executable, "-m", "broker", "serve", component, "--insecure-no-auth", "--host", HOST,
+            "--port", str(port), "--workers", str(workers), "--threads", str(threads), "--data", str(data), *extra]
+    name = "accords" if component == "provisioning" else f"accords-{component}"
+    process, log = _spawn(name, argv, log_dir, env)
+    server = Server(name, port, process, log, {"workers": workers})
     try:
         _wait_ready(server, "/-/", timeout)
     except BaseException:

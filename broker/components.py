@@ -13,7 +13,7 @@ from occi.access import OPEN, AccessPolicy
 from occi.hooks import Hooks
 from occi.model import Model
 
-__all__ = ["Component", "REGISTRY", "names", "load", "UnknownComponent"]
+__all__ = ["Component", "Peers", "REGISTRY", "names", "load", "UnknownComponent"]
 
 
 @dataclass
@@ -30,17 +30,50 @@ class Component:
     #: ``(store) -> Authenticator``: a component that checks credentials itself (security);
     #: every other one asks the security component.
     authenticator: Callable | None = None
-    #: ``(app, store) -> None``: routes besides OCCI (e.g. security's /introspect).
+    #: ``(app, store, peers) -> None``: routes besides OCCI (e.g. security's /introspect, the
+    #: parser's /submit); ``peers`` (:class:`Peers`) reaches the other components.
     routes: Callable | None = None
     #: ``(store, *, data, services, url) -> list[str]``: first-run set-up, once per start,
     #: before the workers fork; returns what it created.
     bootstrap: Callable | None = None
 
 
+@dataclass(frozen=True)
+class Peers:
+    """How a component reaches the others: through the publisher, as itself.
+
+    ``credentials`` are the component's service credentials (None in open mode); a request
+    made on a caller's behalf passes the caller's own Authorization instead, so that what it
+    creates belongs to the caller's account.
+    """
+
+    publisher: str | None = None
+    credentials: object | None = None
+
+    def url_for(self, category: str) -> str:
+        """Base URL of the server of ``category`` (a type id or a term); NotFound when none."""
+        from occi.errors import ServiceUnavailable
+        from occi.publisher.client import PublisherClient
+
+        if self.publisher is None:
+            raise ServiceUnavailable(f"no publisher configured: this component cannot reach the server of "
+                                     f"{category} (start it with --publisher URL)", code="no-publisher")
+        client = _PUBLISHERS.get(self.publisher)
+        if client is None:
+            client = _PUBLISHERS.setdefault(self.publisher, PublisherClient(self.publisher,
+                                                                            credentials=self.credentials))
+        return client.url_for(category)
+
+
+_PUBLISHERS: dict[str, object] = {}
+
+
 #: name -> "module:factory"; the factory returns a Component.
 REGISTRY: dict[str, str] = {
     "publisher": "occi.publisher.component:build",
     "security": "occi.security.component:build",
+    "broker": "broker.component:build",
+    "placement": "placement.component:build",
     "provisioning": "broker.provisioning.component:build",
     "parser": "cords.component:build",
     "sla": "sla.component:build",

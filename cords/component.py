@@ -18,7 +18,7 @@ from cords.model import manifest
 from occi.access import AccessPolicy, Rule
 from occi.model import Model
 
-__all__ = ["build", "POLICY", "CATEGORIES"]
+__all__ = ["build", "routes", "POLICY", "CATEGORIES"]
 
 CATEGORIES = manifest.CATEGORIES
 
@@ -36,5 +36,14 @@ POLICY = AccessPolicy(
 def build():
     from broker.components import Component
 
-    return Component(name="parser", model=Model(CATEGORIES), policy=POLICY,
+    from cords.hooks import hooks
+
+    model = Model(CATEGORIES)
+    return Component(name="parser", model=model, hooks=hooks(model), policy=POLICY, routes=routes,
                      summary="CORDS manifests: nodes, infrastructures, images, actions (CORDS scheme)")
+
+
+def routes(app, store, peers=None) -> None:
+    from cords.http import SubmitResource
+
+    app.add_route("/submit", SubmitResource(store=store, model=Model(CATEGORIES), policy=POLICY, peers=peers))

@@ -27,6 +27,7 @@ def all_codes() -> dict[str, str]:
     import cords.check  # noqa: F401
     import cords.cordscript  # noqa: F401
     import cords.manifest  # noqa: F401
+    import cords.submission  # noqa: F401
     from cords.diagnostics import CODES
     return dict(sorted(CODES.items()))
 

@@ -25,7 +25,7 @@ from cords import cordscript
 from cords.diagnostics import Diagnostics, Location, register
 from cords.plan import Definition, FirewallRule, NodePlan, Plan
 
-__all__ = ["compile_manifest", "Library", "EmptyLibrary", "scoped"]
+__all__ = ["compile_manifest", "Library", "EmptyLibrary", "scoped", "firewall_rules", "DEFINITION_TAGS"]
 
 NOT_A_MANIFEST = register("cords-not-a-manifest", "the document's root element is not <manifest>")
 DUPLICATE_NODE = register("cords-duplicate-node", "two nodes of one manifest have the same name")
@@ -41,7 +41,7 @@ BAD_PORT = register("cords-bad-port", "a port number is above 65535, or a port r
 _PHASES = ("configuration", "release", "interface")
 #: Definitions that are nothing without their parts: given by name only, they refer to one elsewhere.
 _CONTAINERS = ("infrastructure", "image")
-_DEFINITION_TAGS = ("infrastructure", "compute", "storage", "network", "image", "system", "package", "security")
+DEFINITION_TAGS = _DEFINITION_TAGS = ("infrastructure", "compute", "storage", "network", "image", "system", "package", "security")
 
 
 class Library(Protocol):
@@ -139,20 +139,24 @@ def _ports(element) -> list:
     return found
 
 
-def _port_number(ctx: _Context, port: dict, key: str, location: Location) -> int | None:
+def _port_number(diagnostics: Diagnostics, port: dict, key: str, location: Location) -> int | None:
     raw = port.get(key)
     if raw is None or raw == "":
         return None
     if not raw.isdigit():
         return None           # cords.validate reports it (cords-bad-integer)
     if int(raw) > 65535:
-        ctx.diagnostics.error(BAD_PORT, f"port {port.get('name', '?')!r}: {key}={raw} is above 65535", location)
+        diagnostics.error(BAD_PORT, f"port {port.get('name', '?')!r}: {key}={raw} is above 65535", location)
         return None
     return int(raw)
 
 
 def _firewall(ctx: _Context, node: NodePlan) -> list[FirewallRule]:
-    """One rule per port of the node's networks and packages (CORDS: node firewall.build())."""
+    return firewall_rules(node, diagnostics=ctx.diagnostics)
+
+
+def firewall_rules(node: NodePlan, *, diagnostics: Diagnostics) -> list[FirewallRule]:
+    """One rule per port of the node's network and packages (CORDS: node firewall.build())."""
     rules = []
     infrastructure = node.infrastructure
     sources = []
@@ -162,14 +166,14 @@ def _firewall(ctx: _Context, node: NodePlan) -> list[FirewallRule]:
         sources.extend(node.image.packages)
     for source in sources:
         for port in source.ports:
-            first = _port_number(ctx, port, "from", source.location)
-            last = _port_number(ctx, port, "to", source.location)
+            first = _port_number(diagnostics, port, "from", source.location)
+            last = _port_number(diagnostics, port, "to", source.location)
             if first is None and last is None:
                 continue
             first, last = first if first is not None else last, last if last is not None else first
             if first > last:
-                ctx.diagnostics.error(BAD_PORT, f"port {port.get('name', '?')!r}: from {first} is above to {last}",
-                                      source.location)
+                diagnostics.error(BAD_PORT, f"port {port.get('name', '?')!r}: from {first} is above to {last}",
+                                  source.location)
                 continue
             rules.append(FirewallRule(name=port.get("name") or f"{first}-{last}", protocol=port.get("protocol", "tcp"),
                                       first=first, last=last, range=port.get("range") or "0.0.0.0/0",

@@ -28,6 +28,8 @@ class Definition:
     ports: list[dict[str, str]] = field(default_factory=list)
     resolved: bool = True
     location: Location | None = None
+    #: URL of the stored entity, once the parser component has stored or found it.
+    stored_at: str | None = None
 
     def content(self) -> Any:
         """What two definitions of one name must share to be the same thing."""
@@ -36,6 +38,8 @@ class Definition:
 
     def as_dict(self) -> dict:
         out: dict[str, Any] = {"name": self.name}
+        if self.stored_at is not None:
+            out["location"] = self.stored_at
         if not self.resolved:
             out["resolved"] = False
             return out
@@ -80,13 +84,20 @@ class NodePlan:
     #: The interface actions of a complex node's manifest, when known.
     interface_actions: set[str] = field(default_factory=set)
     location: Location | None = None
+    #: Once stored by the parser component: the node's URL, and a complex node's nested plan.
+    stored_at: str | None = None
+    plan: str | None = None
 
     def as_dict(self) -> dict:
         out: dict[str, Any] = {"name": self.name, "type": "complex" if self.complex else "simple",
                                "access": self.access, "scope": self.scope, "provider": self.provider,
                                "operator": self.operator}
+        if self.stored_at is not None:
+            out["location"] = self.stored_at
         if self.complex:
             out["manifest"] = self.manifest
+            if self.plan is not None:
+                out["plan"] = self.plan
         if self.profile:
             out["profile"] = self.profile
         if self.infrastructure is not None:

@@ -1,5 +1,7 @@
-"""The ``sla`` component: the OCCI SLA model (GFD.228) with its agreement state machine, and the
-CORDS agreement categories beside it (:mod:`sla.cords_model` says how both agreements coexist)."""
+"""The ``sla`` component: the OCCI SLA model (GFD.228) with its agreement state machine, the
+CORDS agreement categories beside it (:mod:`sla.cords_model` says how both agreements coexist),
+and ``POST /submit``, which takes a raw CORDS agreement and stores it in both forms
+(:mod:`sla.submit`, docs/sla.md)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -10,8 +12,9 @@ from occi.hooks import Hooks
 from occi.model import Model
 from occi.model import sla as sla_model
 from sla import cords_model
+from sla.store import term_scheme
 
-__all__ = ["build", "POLICY"]
+__all__ = ["build", "routes", "POLICY"]
 
 #: Providers and the CCMP negotiate their own account's agreements; components (service) act
 #: for every account; auditors and operators check every account's agreements but change
@@ -34,6 +37,21 @@ def build():
         entity.attributes["occi.agreement.state"] = "Accepted"
         entity.attributes["occi.agreement.agreedAt"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
+    @hooks.on_delete(sla_model.AGREEMENT)
+    def forget_terms(entity, ctx):
+        # The term mixins a submission declared for this agreement (sla.store) are its alone.
+        scheme = term_scheme(entity.location.rpartition("/")[2])
+        for mixin in entity.mixins:
+            if mixin.user_defined and mixin.scheme == scheme:
+                ctx.session.remove_user_mixin(mixin.type_id)
+
     return Component(name="sla", model=Model([*sla_model.CATEGORIES, *cords_model.CATEGORIES]), hooks=hooks,
-                     policy=POLICY,
+                     policy=POLICY, routes=routes,
                      summary="Service level agreements: OCCI SLA (GFD.228) and CORDS agreements")
+
+
+def routes(app, store, peers=None) -> None:
+    """``POST /submit``: a raw CORDS agreement, stored in both forms (sla.submit, docs/sla.md)."""
+    from sla.submit import routes as submit_routes
+
+    submit_routes(app, store, peers)

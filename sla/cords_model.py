@@ -168,8 +168,18 @@ CATEGORIES = (AGREEMENT, AGREEMENT_INSTANCE, TERMS, TERM, VARIABLE, GUARANTEE, B
 
 
 # -- CORDS to GFD.228 -----------------------------------------------------------------------
+#: The CORDS problem codes (cords.diagnostics) a mapping error is reported under.
+BAD_VALUE, NO_SERVICE, SAME_TERM = "cords-bad-enum", "cords-missing-child", "cords-name-redefined"
+
+
 class CordsAgreementError(ValueError):
-    """The agreement cannot be mapped; the message names the element."""
+    """The agreement cannot be mapped; the message names the element, ``element`` is the input
+    mapping at fault and ``attribute`` its key (to locate it in the document), ``code`` a CORDS code."""
+
+    def __init__(self, message: str, *, element: Mapping[str, Any] | None = None, attribute: str | None = None,
+                 code: str = BAD_VALUE):
+        super().__init__(message)
+        self.element, self.attribute, self.code = element, attribute, code
 
 
 _NOT_TERM = re.compile(r"[^A-Za-z0-9_.\-]")
@@ -196,7 +206,8 @@ def to_gfd228(cords_agreement: Mapping[str, Any], *, scheme: str = TERM_SCHEME) 
     Children may also be keyed by their singular tag (``term``, ``variable``, ``guarantee``).
     Names starting with ``:`` are scoped by the agreement's name (CORDS.md §7.2). As in the
     reader, a guarantee obliges the provider with normal importance unless it says otherwise,
-    and a business value without a nature is a penalty. Returns:
+    a business value without a nature is a penalty, and a guarantee without a variable (the
+    checker warns: nothing will be monitored) is a term without an objective. Returns:
 
     * ``entity``: the GFD.228 agreement to create (``kind``, ``mixins``, ``attributes``):
       title and summary from name and description, effectiveFrom/Until from initiation and
@@ -214,9 +225,10 @@ def to_gfd228(cords_agreement: Mapping[str, Any], *, scheme: str = TERM_SCHEME) 
     """
     root = _text(cords_agreement, "name", "agreement")
     if not root:
-        raise CordsAgreementError("the agreement has no name")
+        raise CordsAgreementError("the agreement has no name", element=cords_agreement, attribute="name")
     terms: list[dict] = []
     conditions: list[dict] = []
+    origins: list[Mapping[str, Any]] = []          # the input element of each entry of terms
     for group in _children(cords_agreement, ("terms",), f"agreement {root}"):
         kind = _terms_type(group, root)
         for index, term in enumerate(_children(group, ("terms", "term"), f"terms {group.get('name')}"), start=1):
@@ -224,6 +236,7 @@ def to_gfd228(cords_agreement: Mapping[str, Any], *, scheme: str = TERM_SCHEME) 
             term_name = _scoped(_text(term, "name", "term") or unnamed, root)
             if kind == "services":
                 terms.append(_service_term(term, term_name, scheme))
+                origins.append(term)
             elif kind == "conditions":
                 variables = _children(term, ("variables", "variable"), f"term {term_name}")
                 conditions += [_condition(v, root) for v in variables]
@@ -231,10 +244,13 @@ def to_gfd228(cords_agreement: Mapping[str, Any], *, scheme: str = TERM_SCHEME) 
                 guarantees = _children(term, ("guarantees", "guarantee"), f"term {term_name}")
                 terms += [_guarantee_term(g, f"{term_name}:{n}", root, scheme)
                           for n, g in enumerate(guarantees, start=1)]
+                origins += guarantees
     seen: set[str] = set()
-    for term in terms:
+    for term, origin in zip(terms, origins):
         if term["type_id"] in seen:
-            raise CordsAgreementError(f"two terms of agreement {root} map to the mixin {term['type_id']}")
+            raise CordsAgreementError(f"two terms of agreement {root} map to the mixin {term['type_id']}: give "
+                                      f"{term['name']} another name", element=origin, attribute="name",
+                                      code=SAME_TERM)
         seen.add(term["type_id"])
 
     attributes: dict[str, Any] = {"occi.core.title": root}
@@ -243,7 +259,7 @@ def to_gfd228(cords_agreement: Mapping[str, Any], *, scheme: str = TERM_SCHEME) 
         attributes["occi.core.summary"] = description
     for key, open_word, attribute in (("initiation", "now", "occi.agreement.effectiveFrom"),
                                       ("expiration", "never", "occi.agreement.effectiveUntil")):
-        when = _when(_text(cords_agreement, key, "agreement"), open_word, attribute, key)
+        when = _when(cords_agreement, key, open_word, attribute)
         if when is not None:
             attributes[attribute] = when
     for term in terms:
@@ -255,7 +271,7 @@ def to_gfd228(cords_agreement: Mapping[str, Any], *, scheme: str = TERM_SCHEME) 
     serviceprovider = _text(cords_agreement, "serviceprovider", "agreement")
     if serviceprovider not in (None, "initiator", "responder"):
         raise CordsAgreementError(f"agreement {root}: serviceprovider {serviceprovider!r} is neither initiator "
-                                  "nor responder")
+                                  "nor responder", element=cords_agreement, attribute="serviceprovider")
     return {
         "entity": {"kind": gfd228.AGREEMENT.type_id, "mixins": [t["type_id"] for t in terms],
                    "attributes": attributes},
@@ -282,7 +298,8 @@ def _service_term(term: Mapping[str, Any], name: str, scheme: str) -> dict:
         if value:
             service[key] = value
     if not service:
-        raise CordsAgreementError(f"service term {name} names neither a manifest nor a provider")
+        raise CordsAgreementError(f"service term {name} names neither a manifest nor a provider: give it a "
+                                  "<manifest name=...> or <provider name=...>", element=term, code=NO_SERVICE)
     desc = "; ".join(f"{key} {value}" for key, value in service.items())
     return _term(name, scheme, "SERVICE-TERM", desc, "", service=service)
 
@@ -290,16 +307,17 @@ def _service_term(term: Mapping[str, Any], name: str, scheme: str) -> dict:
 def _guarantee_term(guarantee: Mapping[str, Any], fallback: str, root: str, scheme: str) -> dict:
     name = _scoped(_text(guarantee, "name", "guarantee") or fallback, root)
     variable = guarantee.get("variable")
-    if isinstance(variable, list) and len(variable) == 1:     # the XML's one <variable> child, as a list
-        variable = variable[0]
-    if not isinstance(variable, Mapping) or not _text(variable, "property", "variable"):
-        raise CordsAgreementError(f"guarantee {name} has no variable with a metric property")
-    operator = _operator(_text(variable, "condition", "variable"), f"guarantee {name}")
+    if isinstance(variable, list) and len(variable) <= 1:     # the XML's one <variable> child, as a list
+        variable = variable[0] if variable else None
+    if variable is not None and (not isinstance(variable, Mapping) or not _text(variable, "property", "variable")):
+        raise CordsAgreementError(f"guarantee {name}: its variable has no metric property", element=guarantee,
+                                  attribute="variable")
     rewards, penalties = [], []
     for value in _children(guarantee, ("business",), f"guarantee {name}"):   # none: a violation costs nothing
         nature = (_text(value, "nature", "business") or "penalty").lower()
         if nature not in ("reward", "penalty", "both"):
-            raise CordsAgreementError(f"guarantee {name}: business nature {nature!r} is not reward, penalty or both")
+            raise CordsAgreementError(f"guarantee {name}: business nature {nature!r} is not reward, penalty or both",
+                                      element=value, attribute="nature")
         expression = _text(value, "expression", "business") or ""
         if nature in ("reward", "both"):
             rewards.append(expression)
@@ -307,15 +325,20 @@ def _guarantee_term(guarantee: Mapping[str, Any], fallback: str, root: str, sche
             penalties.append(expression)
     obligated = _text(guarantee, "obligated", "guarantee") or "provider"
     if obligated not in _PARTIES:
-        raise CordsAgreementError(f"guarantee {name}: obligated {obligated!r} is not one of {', '.join(_PARTIES)}")
-    details = {"metric": variable["property"], "operator": operator,
-               "objective": _text(variable, "value", "variable") or "", "obligated": obligated,
+        raise CordsAgreementError(f"guarantee {name}: obligated {obligated!r} is not one of {', '.join(_PARTIES)}",
+                                  element=guarantee, attribute="obligated")
+    details = {"metric": None, "operator": None, "objective": "", "obligated": obligated,
                "importance": _text(guarantee, "importance", "guarantee") or "normal",
                "scope": _text(guarantee, "scope", "guarantee") or "default",   # §9.2: default is every node
                "rewards": rewards, "penalties": penalties}
-    desc = f"{details['metric']} {operator} {details['objective']}"
+    if variable is None:          # the checker warns (nothing will be monitored): a term without objective
+        desc = "no objective: nothing is monitored"
+    else:
+        details.update(metric=variable["property"], operator=_operator(variable, f"guarantee {name}"),
+                       objective=_text(variable, "value", "variable") or "")
+        desc = f"{details['metric']} {details['operator']} {details['objective']}"
     # Expressions end with ';' themselves: ' | ' keeps the remedy readable.
-    remedy = " | ".join([f"penalty: {e}" for e in penalties] + [f"reward: {e}" for e in rewards])
+    remedy = " | ".join([f"penalty: {e}" for e in penalties if e] + [f"reward: {e}" for e in rewards if e])
     return _term(name, scheme, "SLO-TERM", desc, remedy, guarantee=details)
 
 
@@ -335,9 +358,10 @@ def _condition(variable: Mapping[str, Any], root: str) -> dict:
     # The manual writes cords.placement.*, the platform used occi.placement.*: accept both.
     if family not in ("occi.placement", "cords.placement") or what not in PLACEMENT_PROPERTIES:
         raise CordsAgreementError(f"condition {name or prop}: {prop!r} is not a placement input "
-                                  f"(occi.placement.{{{','.join(PLACEMENT_PROPERTIES)}}})")
+                                  f"(occi.placement.{{{','.join(PLACEMENT_PROPERTIES)}}})",
+                                  element=variable, attribute="property")
     out = {"name": name, "property": f"occi.placement.{what}",
-           "operator": _operator(_text(variable, "condition", "variable"), f"condition {name}"),
+           "operator": _operator(variable, f"condition {name}"),
            "value": _text(variable, "value", "variable") or ""}
     node = _text(variable, "location", "variable")
     if node:
@@ -345,10 +369,12 @@ def _condition(variable: Mapping[str, Any], root: str) -> dict:
     return out
 
 
-def _operator(condition: str | None, where: str) -> str:
+def _operator(variable: Mapping[str, Any], where: str) -> str:
+    condition = _text(variable, "condition", "variable")
     found = OPERATORS.get((condition or "eq").strip().lower())   # no condition: equality
     if found is None:
-        raise CordsAgreementError(f"{where}: condition {condition!r} is not one of {', '.join(CONDITIONS)}")
+        raise CordsAgreementError(f"{where}: condition {condition!r} is not one of {', '.join(CONDITIONS)}",
+                                  element=variable, attribute="condition")
     return found
 
 
@@ -357,18 +383,19 @@ def _terms_type(group: Mapping[str, Any], root: str) -> str:
     kind = written.rpartition(":")[2].lower()   # sla5:services is services (CORDS.md §13)
     if kind not in TERMS_TYPES:
         raise CordsAgreementError(f"agreement {root}: terms {group.get('name')!r} has type {written!r}, not one "
-                                  f"of {', '.join(TERMS_TYPES)}")
+                                  f"of {', '.join(TERMS_TYPES)}", element=group, attribute="type")
     return kind
 
 
-def _when(value: str | None, open_word: str, attribute: str, key: str) -> str | None:
+def _when(agreement: Mapping[str, Any], key: str, open_word: str, attribute: str) -> str | None:
+    value = _text(agreement, key, "agreement")
     if value is None or value.strip().lower() in ("", open_word):
         return None
     try:
         return gfd228.AGREEMENT.attribute_map[attribute].check(value.strip())
     except AttributeValueError:
-        raise CordsAgreementError(f"agreement {key} {value!r} is neither {open_word} nor an ISO 8601 date-time") \
-            from None
+        raise CordsAgreementError(f"agreement {key} {value!r} is neither {open_word} nor an ISO 8601 date-time",
+                                  element=agreement, attribute=key) from None
 
 
 def _scoped(name: str, root: str) -> str:
@@ -378,7 +405,8 @@ def _scoped(name: str, root: str) -> str:
 def _text(element: Mapping[str, Any], key: str, what: str) -> str | None:
     value = element.get(key)
     if value is not None and not isinstance(value, str):
-        raise CordsAgreementError(f"{what} {key} must be a string, not {type(value).__name__}")
+        raise CordsAgreementError(f"{what} {key} must be a string, not {type(value).__name__}", element=element,
+                                  attribute=key)
     return value
 
 
@@ -387,5 +415,5 @@ def _children(element: Mapping[str, Any], keys: tuple[str, ...], what: str) -> l
     key = next((k for k in keys if element.get(k) is not None), keys[0])
     value = element.get(key) or []
     if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
-        raise CordsAgreementError(f"{what}: {key} must be a list of elements")
+        raise CordsAgreementError(f"{what}: {key} must be a list of elements", element=element)
     return value

@@ -29,7 +29,8 @@ __all__ = ["serve", "build_app"]
 log = logging.getLogger("accords.serve")
 
 
-def build_app(component_name: str, *, db_url: str, auth: Auth, public_url: str | None = None):
+def build_app(component_name: str, *, db_url: str, auth: Auth, public_url: str | None = None,
+              publisher: str | None = None, own_url: str | None = None):
     """The WSGI app of a component (in each worker), authenticating as ``auth`` says."""
     component = components.load(component_name)
     store = open_store(db_url)
@@ -42,7 +43,9 @@ def build_app(component_name: str, *, db_url: str, auth: Auth, public_url: str |
     app = create_app(model=component.model, store=store, hooks=component.hooks, authenticator=authenticator,
                      policy=component.policy, public_url=public_url, component=component_name)
     if component.routes is not None:
-        component.routes(app, store)
+        peers = components.Peers(publisher=publisher,
+                                 credentials=auth.service_credentials(own_url=own_url) if publisher else None)
+        component.routes(app, store, peers)
     return app
 
 
@@ -175,7 +178,8 @@ def serve(args) -> int:
         options["when_ready"] = lambda server: keeper.start(
             wait_for=lambda: len(server.WORKERS) >= server.num_workers)
         options["on_exit"] = lambda server: keeper.stop()
-    factory = lambda: build_app(args.component, db_url=db_url, auth=auth, public_url=args.public_url)  # noqa: E731
+    factory = lambda: build_app(args.component, db_url=db_url, auth=auth, public_url=args.public_url,  # noqa: E731
+                                publisher=args.publisher, own_url=url)
     _Gunicorn(factory, options).run()
     return 0
 

@@ -15,6 +15,10 @@ a = Attributes("plan")
 PLAN = cords_kind("plan", "The provisioning plan compiled from a manifest", (
     a.name("Name of the plan: the name of its manifest.", required=True),
     a.ref("manifest", "manifest", "the manifest the plan was compiled from."),
+    a("compiled", "The compiled plan (cords.plan.Plan.as_dict): nodes with their infrastructure, image and "
+                  "firewall, the start order, the dependency edges and the instructions of each phase; complex "
+                  "nodes name the plan of their manifest. Set once, by the parser.",
+      type="object", required=True, mutable=False),
     a("access", "Access mode of the plan (the original platform's plan attribute)."),
     a.integer("created", "When the plan was compiled (seconds since the epoch); written by the server.",
               minimum=0, mutable=False, server_managed=True),

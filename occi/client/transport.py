@@ -68,6 +68,8 @@ def error_from_response(response: requests.Response) -> errors.OcciError:
         error = cls(message, code=code, where=where)
     error.status = status
     error.url = response.url
+    #: The whole response, for callers that read more than the message (a list of problems).
+    error.response = response
     return error
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterable
+from typing import Callable, Iterable
 
 from occi.model.attribute import Attribute
 
@@ -166,6 +166,10 @@ class Mixin(_Typed):
     #: Created by a client through the query interface (POST /-/), not by the provider.
     user_defined: bool = False
     owner: str | None = None
+    #: ``term -> attributes`` that a *user* mixin depending on this one declares under its own
+    #: term (GFD.228's ``agreement_term``: every term is a mixin depending on it, with
+    #: ``<term>.term.type``, ``.state``, ...; occi.service.models applies it).
+    member_attributes: Callable[[str], tuple[Attribute, ...]] | None = None
 
     def __post_init__(self):
         super().__post_init__()

@@ -6,7 +6,7 @@ from occi.model.category import Action, Kind, Mixin
 from occi.model.core import LINK, RESOURCE
 
 __all__ = ["SLA", "AGREEMENT", "AGREEMENT_LINK", "AGREEMENT_TPL", "AGREEMENT_TERM",
-           "AGREEMENT_ACTIONS", "CATEGORIES", "term_mixin"]
+           "AGREEMENT_ACTIONS", "CATEGORIES", "term_mixin", "term_attributes"]
 
 SLA = "http://schemas.ogf.org/occi/sla#"
 #: Published models also use the infrastructure convention for the action scheme;
@@ -50,21 +50,28 @@ AGREEMENT_LINK = Kind(SLA, "agreement_link", title="Link between a SLA and its a
 AGREEMENT_TPL = Mixin(SLA, "agreement_tpl", title="Mixin defining a SLA template collection", exclusive=True,
                       applies=(AGREEMENT,), location="/mixin/agreement_tpl/")
 
+def term_attributes(prefix: str) -> tuple[Attribute, ...]:
+    """GFD.228's attributes of a term mixin: ``<prefix>.term.type``, ``.state``, ``.desc``, ``.remedy``."""
+    return (
+        Attribute(f"{prefix}.term.type", type="enum", enum=("SERVICE-TERM", "SLO-TERM", "n/a"),
+                  mutable=False, required=True, default="SLO-TERM", description="Kind of the term."),
+        Attribute(f"{prefix}.term.state", type="enum", enum=("Undefined", "Fulfilled", "Violated"),
+                  mutable=False, required=True, default="Undefined", server_managed=True,
+                  description="Whether the term is met, as monitoring last found."),
+        Attribute(f"{prefix}.term.desc", mutable=False, description="What the term says."),
+        Attribute(f"{prefix}.term.remedy", mutable=False, description="What happens when the term is violated."),
+    )
+
+
+#: A user mixin depending on agreement_term (POST /-/ with rel=...#agreement_term) is a term
+#: and declares the term attributes under its own term (occi.service.models).
 AGREEMENT_TERM = Mixin(SLA, "agreement_term", title="Mixin defining a Term collection for an agreement",
-                       applies=(AGREEMENT,), location="/mixin/agreement_term/")
+                       applies=(AGREEMENT,), location="/mixin/agreement_term/", member_attributes=term_attributes)
 
 CATEGORIES = (AGREEMENT, *AGREEMENT_ACTIONS, AGREEMENT_LINK, AGREEMENT_TPL, AGREEMENT_TERM)
 
 
 def term_mixin(term: str, *, scheme: str, prefix: str, title: str = "", attributes=()) -> Mixin:
     """A provider term (e.g. Availability) depending on agreement_term, with GFD.228's term attributes."""
-    common = (
-        Attribute(f"{prefix}.term.type", type="enum", enum=("SERVICE-TERM", "SLO-TERM", "n/a"),
-                  mutable=False, required=True, default="SLO-TERM"),
-        Attribute(f"{prefix}.term.state", type="enum", enum=("Undefined", "Fulfilled", "Violated"),
-                  mutable=False, required=True, default="Undefined", server_managed=True),
-        Attribute(f"{prefix}.term.desc", mutable=False),
-        Attribute(f"{prefix}.term.remedy", mutable=False),
-    )
     return Mixin(scheme, term, title=title, depends=(AGREEMENT_TERM,), applies=(AGREEMENT,),
-                 location=f"/mixin/agreement_term/{term}/", attributes=(*common, *attributes))
+                 location=f"/mixin/agreement_term/{term}/", attributes=(*term_attributes(prefix), *attributes))

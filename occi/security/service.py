@@ -125,7 +125,7 @@ class WhoAmI:
         resp.cache_control = ["no-store"]
 
 
-def routes(app, store) -> None:
+def routes(app, store, peers=None) -> None:
     app.add_route("/introspect", Introspection(_verifier(store)))
     app.add_route("/whoami", WhoAmI())
 

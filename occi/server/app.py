@@ -23,6 +23,9 @@ class OcciApp(falcon.App):
 
     occi_service: OcciService
     metrics: Metrics
+    #: What create_app was given, for routes a component adds (occi.server.io.Limits, the public base URL).
+    limits: Limits
+    public_url: str | None
 
 
 #: Answered without credentials (probes); /metrics without them from loopback only (occi.auth).
@@ -67,4 +70,6 @@ def create_app(*, model: Model, store, hooks: Hooks | None = None, authenticator
     app.add_route("/metrics", MetricsResource(metrics))
     app.occi_service = service
     app.metrics = metrics
+    app.limits = limits
+    app.public_url = public_url
     return app

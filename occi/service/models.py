@@ -51,7 +51,18 @@ def mixin_from_record(record: MixinRecord, model: Model, known: dict[str, Mixin]
                              code="unknown-related", where="applies")
         applies.append(target)
     return Mixin(record.scheme, record.term, title=record.title, depends=tuple(depends), applies=tuple(applies),
-                 location=record.location, user_defined=True, owner=record.owner)
+                 location=record.location, user_defined=True, owner=record.owner,
+                 attributes=_member_attributes(record.term, depends))
+
+
+def _member_attributes(term: str, depends: list[Mixin]) -> tuple:
+    """What the mixins a user mixin depends on make it declare (GFD.228 terms: ``<term>.term.*``)."""
+    found: dict = {}
+    for mixin in (m for d in depends for m in d.lineage):
+        if mixin.member_attributes is not None:
+            for attribute in mixin.member_attributes(term):
+                found.setdefault(attribute.name, attribute)
+    return tuple(found.values())
 
 
 class ModelCache:

@@ -66,7 +66,7 @@ def test_demo_is_the_platform_coming_up_and_going_down(tmp_path):
     events = [json.loads(line) for line in result.stdout.strip().splitlines()]
     assert [e["event"] for e in events] == ["up", "stopped"]
     report = events[0]
-    assert {row["component"] for row in report["components"]} == {"security", "publisher", "parser", "provisioning",
-                                                                   "sla", "monitors"}
+    assert {row["component"] for row in report["components"]} == {
+        "security", "publisher", "parser", "broker", "placement", "provisioning", "sla", "monitors"}
     assert all(row["ready"] for row in report["components"])
     assert [row["component"] for row in report["components"]][:2] == ["security", "publisher"]

@@ -37,7 +37,8 @@ def test_up_starts_everything_restarts_a_crashed_component_and_stops_cleanly(tmp
     try:
         report = next_event("up")
         rows = {row["component"]: row for row in report["components"]}
-        assert set(rows) == {"security", "publisher", "parser", "provisioning", "sla", "monitors"}
+        assert set(rows) == {"security", "publisher", "parser", "broker", "placement", "provisioning", "sla",
+                             "monitors"}
         assert all(row["ready"] for row in rows.values())
         assert report["seconds"] < 30
         admin = json.loads((tmp_path / "credentials" / "admin.json").read_text())

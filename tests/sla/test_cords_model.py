@@ -249,7 +249,7 @@ def _with(path: tuple, value) -> dict:
     (("terms", 0, "type"), "everything", "not one of services"),
     (("terms", 1, "terms", 0, "variables", 0, "property"), "occi.compute.cores", "not a placement input"),
     (("terms", 1, "terms", 0, "variables", 0, "condition"), "about", "not one of"),
-    (("terms", 2, "terms", 0, "guarantees", 0, "variable"), None, "has no variable"),
+    (("terms", 2, "terms", 0, "guarantees", 0, "variable"), {"condition": "eq"}, "variable has no metric property"),
     (("terms", 2, "terms", 0, "guarantees", 0, "business", 0, "nature"), "bonus", "not reward, penalty or both"),
     (("terms", 0, "terms", 0, "manifest"), None, "neither a manifest nor a provider"),
     (("initiation",), "tomorrow", "neither now nor an ISO 8601"),
@@ -263,5 +263,16 @@ def test_to_gfd228_refuses_what_it_cannot_map(path, value, message):
 
 def test_two_terms_cannot_become_one_mixin():
     agreement = _with(("terms", 2, "terms", 0, "guarantees", 0, "name"), ":service1")
-    with pytest.raises(CordsAgreementError, match="map to the mixin"):
+    with pytest.raises(CordsAgreementError, match="map to the mixin") as raised:
         to_gfd228(agreement)
+    # The error names the element at fault, for a caller that holds the document to locate it.
+    assert raised.value.element is agreement["terms"][2]["terms"][0]["guarantees"][0]
+    assert (raised.value.attribute, raised.value.code) == ("name", "cords-name-redefined")
+
+
+def test_a_guarantee_without_a_variable_is_a_term_without_objective():
+    # sla5.xml's guarantee: the checker only warns (nothing will be monitored).
+    gfd = to_gfd228(_with(("terms", 2, "terms", 0, "guarantees", 0, "variable"), None))
+    guarantee = gfd["terms"][1]
+    assert (guarantee["type"], guarantee["desc"]) == ("SLO-TERM", "no objective: nothing is monitored")
+    assert guarantee["guarantee"]["metric"] is None and guarantee["guarantee"]["penalties"]
