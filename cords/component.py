@@ -3,13 +3,12 @@
 It serves :data:`cords.model.manifest.CATEGORIES` (manifest, node, infrastructure,
 compute, storage, volume, network, endpoint, port, image, system, package,
 configuration, release, interface, action, security, and the generated firewall): what
-the parser creates and whose counts and states it writes. The other manifest-side
-declarations of :mod:`cords.model` are served by the components ARCHITECTURE.md gives them
-(plan: broker; instruction, provider: provisioning; quota, price, geolocation: placement;
-metric: monitors), because the server-managed attributes there (a plan's services and
-status, a quota's reserved and consumed quantities) can only be written in-process by the
-component that runs those operations; serving them here too would publish one category
-from two servers.
+the parser creates and whose counts and states it writes, and ``POST /submit`` (raw
+CORDS documents, :mod:`cords.http`). The other manifest-side declarations of
+:mod:`cords.model` are served by the components that run their operations: plan by the
+broker (it instantiates plans), instruction by provisioning, provider, quota, price and
+geolocation by placement (its reservations move quotas), metric by monitors; serving them
+here too would publish one category from two servers.
 """
 from __future__ import annotations
 
