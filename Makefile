@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test install install-test bench clean
+.PHONY: demo test install install-test emulators bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,12 +18,18 @@ install-test: $(BIN)/python
 demo: install
 	$(BIN)/accords demo
 
-test: install-test
+# The cloud emulators the provider drivers are tested against, each in its own venv under .emu/
+# (pinned; installed once). Tests skip without them, unless ACCORDS_REQUIRE_EMULATORS=1 (CI).
+emulators:
+	PYTHON=$(PYTHON) bash scripts/emulators.sh
+
+test: install-test emulators
 	$(BIN)/python -m pytest -n 2 -q
 
-bench: install-test
+bench: install-test emulators
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.cords_bench
+	$(BIN)/python -m bench.providers_bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) .emu build *.egg-info

@@ -36,11 +36,13 @@ JSON_PAGE_QUERY = "page=1&number=1000"
 
 def _keep_sections(text: str) -> str:
     """Sections other benchmarks own (between their markers) survive this rewrite."""
-    from bench.cords_bench import BEGIN, END
+    from bench import cords_bench, providers_bench
 
     old = DOC.read_text() if DOC.exists() else ""
-    if BEGIN in old and END in old:
-        text = text.rstrip("\n") + "\n\n" + BEGIN + old.split(BEGIN, 1)[1].split(END, 1)[0] + END + "\n"
+    for owner in (cords_bench, providers_bench):
+        begin, end = owner.BEGIN, owner.END
+        if begin in old and end in old:
+            text = text.rstrip("\n") + "\n\n" + begin + old.split(begin, 1)[1].split(end, 1)[0] + end + "\n"
     return text
 
 

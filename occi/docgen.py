@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from broker.agent import model as agent_model
 from cords import model as cords_model
 from occi import publisher
 from occi.security import model as security_model
@@ -37,6 +38,7 @@ SECTIONS = (
     ("accords platform: CORDS plans and instructions (CORDS scheme)", cords_model.plan.CATEGORIES),
     ("accords platform: CORDS imports, providers and quotas (CORDS scheme)", cords_model.offers.CATEGORIES),
     ("accords platform: CORDS agreements (CORDS scheme, sla)", cords_sla.CATEGORIES),
+    ("accords platform: the node agent (CORDS scheme, accords agent on each node)", agent_model.CATEGORIES),
 )
 
 

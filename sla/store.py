@@ -23,6 +23,7 @@ Everything is created through the OCCI entity operations, so that the component'
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +90,15 @@ class _Hooks:
         return getattr(self.hooks, name)
 
 
+#: A CORDS agreement's location derives from its account and name, so that two submissions
+#: of one name collide in the store itself, even when they race (on any database).
+AGREEMENT_NAMESPACE = uuid.UUID("0b4f3a2e-91c7-4d5e-8a6b-2f1d7c9e5a30")
+
+
+def agreement_location(owner: str, name: str) -> str:
+    return f"{cm.AGREEMENT.location}{uuid.uuid5(AGREEMENT_NAMESPACE, owner + chr(10) + name)}"
+
+
 class _Rollback(Exception):
     pass
 
@@ -124,12 +134,18 @@ def store_agreement(service: OcciService, form: Element, gfd: dict, ctx: Request
             writer = _Writer(session, ctx, hooks, EntityOperations(
                 EntityBuilder(model.extend([*known.values(), *mixins]), generation=session.model_generation()),
                 hooks, service.policy))
-            stored = writer.agreement(form, gfd, ident=ident, manifest=manifest)
+            stored = writer.agreement(form, gfd, ident=ident, manifest=manifest,
+                                      cords_location=agreement_location(owner, name))
             if dry_run:
                 raise _Rollback
     except _Rollback:
         return stored
-    except DuplicateEntity as error:     # a mixin or location taken meanwhile: try again
+    except DuplicateEntity as error:
+        with service.store.session(readonly=True) as session:
+            taken = session.get(agreement_location(owner, name)) is not None
+        if taken:                         # the same name submitted at the same moment
+            raise Conflict(f"your account already has an agreement named {name!r}; delete it or rename this one",
+                           code="agreement-exists", where="name") from None
         raise Conflict(f"{error.message}; submit again", code="duplicate") from None
     service.models.invalidate()          # this worker serves the new term mixins at once
     return stored
@@ -159,7 +175,8 @@ class _Writer:
         return self.ctx.urls.absolute(path)
 
     # -- the elements -------------------------------------------------------------------------
-    def agreement(self, form: Element, gfd: dict, *, ident: str, manifest: str | None) -> Stored:
+    def agreement(self, form: Element, gfd: dict, *, ident: str, manifest: str | None,
+                  cords_location: str | None = None) -> Stored:
         entity = gfd["entity"]
         ogf = self.create(gfd228.AGREEMENT, form, entity["attributes"], mixins=entity["mixins"],
                           location=f"{gfd228.AGREEMENT.location}{ident}")
@@ -171,7 +188,8 @@ class _Writer:
             "occi.agreement.initiation": form.get("initiation"), "occi.agreement.expiration": form.get("expiration"),
             "occi.agreement.templateid": form.get("templateid") or form.get("template"),
             "occi.agreement.templatename": form.get("templatename"),
-            "occi.agreement.cordscript": form.get("cordscript")}, counts={"occi.agreement.termss": len(form["terms"])})
+            "occi.agreement.cordscript": form.get("cordscript")}, counts={"occi.agreement.termss": len(form["terms"])},
+            location=cords_location)
         self.link(ogf, cords, gfd228.AGREEMENT_LINK)
         self.link(cords, ogf)
         stored = Stored(agreement=ogf, cords=cords)

@@ -5,6 +5,10 @@ Stores: every test that takes ``store`` (or ``store_url_factory``) runs twice, o
 PostgreSQL comes from ``ACCORDS_TEST_POSTGRES_URL`` (default: a local server, database
 ``test``); when none answers, its variants are skipped, or fail if
 ``ACCORDS_REQUIRE_POSTGRES=1`` (as in CI, where a silent skip would hide a whole backend).
+
+Cloud emulators (``moto_server`` for EC2 ...) run from their own virtual environments under
+``.emu/`` (``scripts/emulators.sh``; see tests/emulators.py); without them their tests are
+skipped, or fail if ``ACCORDS_REQUIRE_EMULATORS=1`` (as in CI).
 """
 from __future__ import annotations
 
@@ -122,3 +126,19 @@ def store(store_url_factory):
     opened = open_store(store_url_factory())
     yield opened
     opened.close()
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory):
+    """One moto_server per test process (EC2 with tests/emulators.py's AMIs, AMI validation on)."""
+    from tests.emulators import start_moto
+
+    with start_moto(tmp_path_factory.mktemp("moto")) as server:
+        yield server
+
+
+@pytest.fixture
+def moto(moto_server):
+    """The moto server, emptied (``POST /moto-api/reset``) before the test."""
+    moto_server.reset()
+    return moto_server

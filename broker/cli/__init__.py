@@ -44,6 +44,15 @@ def parser() -> argparse.ArgumentParser:
                        help="accept every request without credentials (tests and local experiments only)")
     serve.add_argument("--json", action="store_true", help="print the start-up line as JSON")
 
+    agent = sub.add_parser("agent", help="run the node agent (metadata, scripts, probes) on this node")
+    agent.add_argument("--dir", required=True, help="the agent's directory (store, metadata.env, work/, logs/)")
+    agent.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    agent.add_argument("--port", type=int, default=8286, help="port to bind; 0 picks a free one (default 8286)")
+    agent.add_argument("--token-file", help="file holding the token callers must send (mode 0600; "
+                                            "default DIR/token, created on first start)")
+    agent.add_argument("--ready-file", help='written atomically once listening: {"url": ..., "pid": ...}')
+    agent.add_argument("--json", action="store_true", help="print the start-up line as JSON")
+
     for name, text in (("up", "start the whole platform on loopback, supervised, until Ctrl-C"),
                        ("demo", "the main job of `make demo`; for now the same as `up`")):
         command = sub.add_parser(name, help=text)
@@ -65,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from broker.cli.serve import serve
         return serve(args)
+    if args.command == "agent":
+        from broker.agent.main import run as run_agent
+        return run_agent(args)
     if args.command in ("up", "demo"):
         from broker.cli.up import up
         return up(args)

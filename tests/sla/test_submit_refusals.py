@@ -107,6 +107,15 @@ def test_a_name_an_account_already_has_is_409(alice):
     assert len(alice.term_mixins()) == 3
 
 
+def test_one_name_submitted_at_once_from_several_threads_is_stored_once(alice):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = sorted(r.status_code for r in pool.map(lambda _: alice.submit(CUSTOMER_SLA), range(4)))
+    assert statuses == [201, 409, 409, 409]
+    assert len(alice.locations("/agreement/")) == len(alice.locations("/cords/agreement/")) == 1
+
+
 def test_a_dry_run_checks_and_stores_nothing(alice):
     made = alice.submit(CUSTOMER_SLA, dry_run="1")
     assert made.status_code == 200, made.text

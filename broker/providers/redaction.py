@@ -1,0 +1,69 @@
+"""Keeping provider credentials out of log lines and error messages.
+
+Drivers register the secrets they were configured with (:meth:`Redactor.register`) and pass
+every message they build from a provider's answer through :meth:`Redactor.scrub`. Client
+libraries log on their own (botocore writes request headers, with the access key id, at
+DEBUG): :func:`guard_loggers` attaches the redactor to their loggers, each one, because a
+logger's filters apply to the records logged on it only, not on its children.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+__all__ = ["Redactor", "REDACTOR", "guard_loggers"]
+
+
+class Redactor(logging.Filter):
+    """Replaces every registered secret with ``***`` in messages and log records.
+
+    Strings shorter than 8 characters are not taken as credentials (AWS keys have 20 and 40
+    characters, OpenStack passwords are rarely that short): hiding them would only garble
+    messages (``testing``, the usual emulator key, stays readable)."""
+
+    MINIMUM = 8
+
+    def __init__(self):
+        super().__init__("accords-redactor")
+        self._secrets: tuple[str, ...] = ()
+        self._lock = threading.Lock()
+
+    def register(self, *secrets: str | None) -> None:
+        with self._lock:
+            found = set(self._secrets) | {s for s in secrets if s and len(s) >= self.MINIMUM}
+            self._secrets = tuple(sorted(found, key=len, reverse=True))     # the longest first
+
+    def scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, "***")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._secrets:
+            try:
+                message = record.getMessage()
+            except Exception:  # noqa: BLE001 - a broken record is logging's business, not ours
+                return True
+            scrubbed = self.scrub(message)
+            if scrubbed != message:
+                record.msg, record.args = scrubbed, None
+        return True
+
+
+REDACTOR = Redactor()
+_counted: dict[tuple[str, ...], int] = {}
+
+
+def guard_loggers(*roots: str) -> None:
+    """Attach :data:`REDACTOR` to the loggers named ``roots`` and to every logger under them;
+    cheap to call before each request (it does the work again only when loggers appeared)."""
+    known = logging.Logger.manager.loggerDict
+    if _counted.get(roots) == len(known):
+        return
+    names = [n for n in list(known) if n.split(".")[0] in roots]
+    for name in [*roots, *names]:
+        logger = logging.getLogger(name)
+        if REDACTOR not in logger.filters:
+            logger.addFilter(REDACTOR)
+    _counted[roots] = len(known)
