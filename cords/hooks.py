@@ -5,6 +5,10 @@
   ``x[*]->cat``). Clients add and remove such links through plain OCCI (``POST /link/``,
   inline links, deleting either end); the hooks below keep the count in the same
   transaction, so it never disagrees with ``/link/``.
+* Names. A manifest's name is unique on the platform (complex nodes name manifests by it);
+  a definition's (infrastructure, image, compute ...) within its account (bare names in
+  documents resolve to it). ``POST /submit`` reuses what exists; these hooks refuse a plain
+  OCCI create that would make a name ambiguous (409 ``duplicate-name``).
 * ``firewall?action=build`` rebuilds a firewall's ports from its node as stored now: one
   port per port of the node's network and of its image's packages (what the parser derives
   when a manifest is submitted), replacing the ports it had.
@@ -16,9 +20,10 @@ from urllib.parse import urlsplit
 from cords.diagnostics import Diagnostics
 from cords.model import manifest as m
 from cords.plan import NodePlan
-from cords.records import count_links
+from cords.records import DUPLICATE_NAME, count_links, unique_names
 from occi.errors import Conflict
 from occi.hooks import Hooks
+from occi.store.base import Query
 
 __all__ = ["hooks", "COUNTED"]
 
@@ -31,6 +36,22 @@ COUNTED = (
 )
 
 
+#: Definitions documents reuse by name within an account.
+NAMED_PER_ACCOUNT = (m.INFRASTRUCTURE, m.COMPUTE, m.STORAGE, m.NETWORK, m.IMAGE, m.SYSTEM, m.PACKAGE, m.SECURITY)
+
+
+def _unique_in_account(table: Hooks, kind) -> None:
+    attribute = f"occi.{kind.term}.name"
+
+    @table.on_create(kind)
+    def check(entity, ctx):
+        name = entity.attributes.get(attribute)
+        if name and ctx.session.count(Query(kinds=[kind.type_id], attributes={attribute: name}, owner=entity.owner)):
+            raise Conflict(f"your account has a {kind.term} named {name!r} already; documents reuse definitions by "
+                           "name, so update that one instead of creating another", code=DUPLICATE_NAME,
+                           where=attribute)
+
+
 def _path(url: str) -> str:
     return urlsplit(url).path
 
@@ -39,6 +60,9 @@ def hooks(model) -> Hooks:
     table = Hooks()
     for source, target, attribute in COUNTED:
         count_links(table, source=source, target=target, attribute=attribute)
+    unique_names(table, [m.MANIFEST])
+    for kind in NAMED_PER_ACCOUNT:
+        _unique_in_account(table, kind)
 
     @table.on_action(m.FIREWALL_BUILD)
     def build(entity, action, parameters, ctx):

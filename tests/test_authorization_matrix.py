@@ -160,7 +160,9 @@ SEEDS: dict[str, tuple[Seed, ...]] = {
              source="compute", target="storage"),
         *_CORE, Seed("link", LINK.type_id, source="resource", target="compute")),
     "parser": (
-        Seed("manifest", COMPATIBLE + "manifest", {"occi.manifest.name": "any", "occi.manifest.account": OWN}),
+        # Manifest names are unique on the platform: a second one (the matrix's POST) needs another.
+        Seed("manifest", COMPATIBLE + "manifest", {"occi.manifest.name": "any", "occi.manifest.account": OWN},
+             fresh={"occi.manifest.name": "other", "occi.manifest.account": OWN}),
         Seed("node", COMPATIBLE + "node", {"occi.node.name": "any", "occi.node.access": "public"}),
         *(Seed(term, COMPATIBLE + term) for term in (
             "infrastructure", "compute", "storage", "volume", "network", "endpoint", "port", "image", "system",

@@ -62,3 +62,16 @@ def test_firewall_build_follows_the_node_as_stored_now(platform):
     assert rebuilt["attributes"]["occi.firewall.ports"] == 2
     ports = sorted(_attributes(link["target"]["location"])["occi.port.from"] for link in rebuilt["links"])
     assert ports == [443, 5432]
+
+
+def test_plain_occi_creates_cannot_make_a_name_ambiguous(platform):
+    platform.submit(WEB)
+    twin = requests.post(f"{platform.parser}/manifest/", headers=HEADERS, timeout=10, json={
+        "kind": f"{CORDS}manifest", "attributes": {"occi.manifest.name": "web"}})
+    assert twin.status_code == 409 and twin.json()["error"]["code"] == "duplicate-name"
+    compute = {"kind": f"{CORDS}compute", "attributes": {"occi.compute.name": "web:cpu", "occi.compute.cores": 4}}
+    mine = requests.post(f"{platform.parser}/compute/", headers=HEADERS, timeout=10, json=compute)
+    assert mine.status_code == 409 and mine.json()["error"]["code"] == "duplicate-name"
+    bobs = requests.post(f"{platform.parser}/compute/", timeout=10, json=compute,
+                         headers={**HEADERS, "Authorization": "Bearer bob-token"})
+    assert bobs.status_code == 201                 # another account's names are its own
