@@ -18,7 +18,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.report import machine
+from bench.report import machine, replace_section
 from cords.check import check
 
 __all__ = ["run", "chain_manifest", "BEGIN", "END"]
@@ -170,14 +170,7 @@ def _http_lines(result: dict) -> list[str]:
 
 
 def write(result: dict, path: Path = DOC) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    block = section(result)
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text)
+    replace_section(path, begin=BEGIN, end=END, block=section(result))
 
 
 def main(argv=None) -> int:

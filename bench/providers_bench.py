@@ -20,7 +20,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.report import machine
+from bench.report import machine, replace_section
 from broker.providers import NodeSpec, create_driver
 from broker.providers.base import CONTRACT_TAG
 
@@ -114,14 +114,7 @@ def section(result: dict) -> str:
 
 
 def write(result: dict, path: Path = DOC) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    block = section(result)
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text)
+    replace_section(path, begin=BEGIN, end=END, block=section(result))
 
 
 def main(argv=None) -> int:

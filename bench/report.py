@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import platform
+from pathlib import Path
 import sqlite3
 from importlib import metadata
 
@@ -142,3 +143,15 @@ def markdown(run: dict) -> str:
         for title, text in run["profiles"].items():
             lines += [f"### {title}", "", text.rstrip(), ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def replace_section(path: Path, *, begin: str, end: str, block: str) -> None:
+    """Put ``block`` (which starts with ``begin`` and ends with ``end``) in place of the page's
+    section between those markers, or at its end: each benchmark owns one marked section."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text)

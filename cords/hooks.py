@@ -20,10 +20,9 @@ from urllib.parse import urlsplit
 from cords.diagnostics import Diagnostics
 from cords.model import manifest as m
 from cords.plan import NodePlan
-from cords.records import DUPLICATE_NAME, count_links, unique_names
+from cords.records import count_links, unique_names
 from occi.errors import Conflict
 from occi.hooks import Hooks
-from occi.store.base import Query
 
 __all__ = ["hooks", "COUNTED"]
 
@@ -40,18 +39,6 @@ COUNTED = (
 NAMED_PER_ACCOUNT = (m.INFRASTRUCTURE, m.COMPUTE, m.STORAGE, m.NETWORK, m.IMAGE, m.SYSTEM, m.PACKAGE, m.SECURITY)
 
 
-def _unique_in_account(table: Hooks, kind) -> None:
-    attribute = f"occi.{kind.term}.name"
-
-    @table.on_create(kind)
-    def check(entity, ctx):
-        name = entity.attributes.get(attribute)
-        if name and ctx.session.count(Query(kinds=[kind.type_id], attributes={attribute: name}, owner=entity.owner)):
-            raise Conflict(f"your account has a {kind.term} named {name!r} already; documents reuse definitions by "
-                           "name, so update that one instead of creating another", code=DUPLICATE_NAME,
-                           where=attribute)
-
-
 def _path(url: str) -> str:
     return urlsplit(url).path
 
@@ -61,8 +48,7 @@ def hooks(model) -> Hooks:
     for source, target, attribute in COUNTED:
         count_links(table, source=source, target=target, attribute=attribute)
     unique_names(table, [m.MANIFEST])
-    for kind in NAMED_PER_ACCOUNT:
-        _unique_in_account(table, kind)
+    unique_names(table, NAMED_PER_ACCOUNT, per_account=True)
 
     @table.on_action(m.FIREWALL_BUILD)
     def build(entity, action, parameters, ctx):

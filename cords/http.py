@@ -130,26 +130,23 @@ class SubmitResource:
         name = document_name(req.get_param("name"), "submitted.xml")
         dry_run = req.get_param_as_bool("dry_run", default=False)
         urls = Urls(req.prefix)
-        created_plan = None
+        created: list[str] = []            # the plan, once the broker keeps it
+
+        def keep_plan(attributes: dict) -> str:
+            created.append(self.plans.create(attributes))
+            return created[-1]
+
         if self.plans is not None:
             self.plans.caller.set(req.get_header("Authorization"))
         try:
             with self.store.session(readonly=dry_run) as session:
-                parser_store = ParserStore(session, builder=self.builder, owner=self.policy.owner_key(principal, MANIFEST),
-                                           urls=urls)
-
-                def plans(attributes: dict) -> str:
-                    nonlocal created_plan
-                    if self.plans is None:
-                        raise ServiceUnavailable("this parser has no publisher to find the broker that keeps "
-                                                 "plans (serve it with --publisher URL)", code="no-broker")
-                    created_plan = self.plans.create(attributes)
-                    return created_plan
-
-                result = submit(data, name=name, store=parser_store, plans=plans, dry_run=dry_run)
+                parser_store = ParserStore(session, builder=self.builder, urls=urls,
+                                           owner=self.policy.owner_key(principal, MANIFEST))
+                result = submit(data, name=name, store=parser_store, dry_run=dry_run,
+                                plans=keep_plan if self.plans is not None else None)
         except BaseException:
-            if created_plan is not None:      # the manifest was not kept: neither is its plan
-                self.plans.delete(created_plan)
+            for plan in created:              # the manifest was not kept: neither is its plan
+                self.plans.delete(plan)
             raise
         finally:
             if self.plans is not None:

@@ -29,8 +29,9 @@ __all__ = ["unique_names", "count_links", "DUPLICATE_NAME"]
 DUPLICATE_NAME = "duplicate-name"
 
 
-def unique_names(hooks: Hooks, kinds: Iterable[Kind]) -> None:
-    """Refuse to create a record of one of ``kinds`` whose ``occi.<term>.name`` is taken.
+def unique_names(hooks: Hooks, kinds: Iterable[Kind], *, per_account: bool = False) -> None:
+    """Refuse to create a record of one of ``kinds`` whose ``occi.<term>.name`` is taken: on the
+    whole platform, or with ``per_account`` in the creator's account only.
 
     Names are immutable (:meth:`cords.model.base.Attributes.name`), so creation is the only
     moment to check. A record without a name is not checked (no document can refer to it)."""
@@ -41,8 +42,11 @@ def unique_names(hooks: Hooks, kinds: Iterable[Kind]) -> None:
             name = entity.attributes.get(attribute)
             if not name:
                 return
-            if ctx.session.count(Query(kinds=[kind.type_id], attributes={attribute: name})):
-                raise Conflict(f"a {kind.term} named {name!r} exists already; names identify {kind.term}s, so "
+            query = Query(kinds=[kind.type_id], attributes={attribute: name},
+                          owner=entity.owner if per_account else None)
+            if ctx.session.count(query):
+                whose = "your account has" if per_account else "there is"
+                raise Conflict(f"{whose} a {kind.term} named {name!r} already; names identify {kind.term}s, so "
                                "update that one (POST to its location) instead of creating another",
                                code=DUPLICATE_NAME, where=attribute)
 

@@ -83,17 +83,20 @@ class ParserStore:
         self.reused: list[dict] = []
         #: Every entity and link written, for the submitter's summary.
         self.written = 0
+        #: (kind, name) -> the stored record found (or None): checking a document and writing it
+        #: ask for the same names. What this document writes is in ``_done``, asked first.
+        self._found: dict[tuple[str, str], object] = {}
+        self._manifests: dict[str, StoredManifest | None] = {}
 
     # -- reading --------------------------------------------------------------------------
     def find(self, kind, name: str):
         """The stored entity of ``kind`` named ``name``: the owner's, else a shared one."""
-        # One query for every owner: the name is indexed and rarely shared across accounts.
-        found = self.session.list(Query(kinds=[kind.type_id], attributes={f"occi.{kind.term}.name": name}))
-        for owner in self.owners:
-            for record in found:
-                if record.owner == owner:
-                    return record
-        return None
+        key = (kind.type_id, name)
+        if key not in self._found:
+            # One query for every owner: the name is indexed and rarely shared across accounts.
+            found = self.session.list(Query(kinds=[kind.type_id], attributes={f"occi.{kind.term}.name": name}))
+            self._found[key] = next((r for owner in self.owners for r in found if r.owner == owner), None)
+        return self._found[key]
 
     def definition(self, tag: str, name: str) -> Definition | None:
         done = self._done.get((tag, name))
@@ -104,6 +107,12 @@ class ParserStore:
         return self._from_record(record, tag) if record is not None else None
 
     def manifest(self, name: str) -> StoredManifest | None:
+        """A stored manifest (checking a document and storing it both ask: read once)."""
+        if name not in self._manifests:
+            self._manifests[name] = self._manifest(name)
+        return self._manifests[name]
+
+    def _manifest(self, name: str) -> StoredManifest | None:
         record = self.find(m.MANIFEST, name)
         if record is None:
             return None

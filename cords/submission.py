@@ -24,7 +24,7 @@ from cords.diagnostics import ERROR, Diagnostic, register
 from cords.model import manifest as m
 from cords.plan import Definition
 from cords.store import ParserStore
-from occi.errors import BadRequest, Conflict
+from occi.errors import BadRequest, Conflict, ServiceUnavailable
 
 __all__ = ["InvalidDocument", "Submission", "submit", "PlanSink", "manifest_location", "MANIFEST_NAMESPACE"]
 
@@ -181,9 +181,8 @@ def _manifest(checked: Checked, store: ParserStore, plans: PlanSink | None, prob
 
 def _plan(plans: PlanSink | None, plan, manifest_url: str) -> str:
     if plans is None:
-        from occi.errors import ServiceUnavailable
-        raise ServiceUnavailable("this parser cannot reach a broker to keep the plan (start it with --publisher)",
-                                 code="no-broker")
+        raise ServiceUnavailable("this parser has no publisher to find the broker that keeps plans (serve it "
+                                 "with --publisher URL)", code="no-broker")
     return plans({"occi.plan.name": plan.name, "occi.plan.manifest": manifest_url, "occi.plan.access": "public",
                   "occi.plan.compiled": plan.as_dict()})
 

@@ -37,17 +37,13 @@ from sla import cords_model as cm
 from sla.document import Element, agreement_form
 from sla.store import ElementError, store_agreement, term_scheme
 
-__all__ = ["Submit", "InvalidAgreement", "routes", "XML_TYPES"]
+__all__ = ["Submit", "routes", "XML_TYPES"]
 
 _NODE_SPLIT = re.compile(r"[\s,;]+")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 _URL = re.compile(r"^https?://[^\s<>\"\\]+$", re.IGNORECASE)
 #: cords.validate's code (registered there) for a document of another kind than expected.
 WRONG_KIND = "cords-wrong-kind"
-
-
-#: A document with errors (or not an agreement): every problem, located, in ``problems``.
-InvalidAgreement = InvalidDocument
 
 
 class Submit:
@@ -96,14 +92,14 @@ class Submit:
         checked = check(data, name=name, nodes=nodes)
         problems = checked.diagnostics
         if checked.document is None or (checked.kind == "agreement" and not checked.ok):
-            raise InvalidAgreement(name, problems.sorted())
+            raise InvalidDocument(name, problems.sorted())
         root = checked.document.root
         if checked.kind != "agreement":
             what = f"a {checked.kind}" if checked.kind else f"a <{root.tag}>"
             wrong = Diagnostics()
             wrong.error(WRONG_KIND, f"the root element is <{root.tag}>, not <agreement>: the sla component takes "
                                     "agreements; manifests go to the parser", checked.document.location(root))
-            raise InvalidAgreement(name, wrong.sorted(), code=WRONG_KIND, message=(
+            raise InvalidDocument(name, wrong.sorted(), code=WRONG_KIND, message=(
                 f"{name} is {what} document, not an agreement: manifests go to the parser (POST /submit on the "
                 "parser component, or accords submit MANIFEST)"))
         form = agreement_form(root)
@@ -118,7 +114,7 @@ class Submit:
             stored = store_agreement(self.service, form, gfd, ctx, ident=ident, manifest=manifest, dry_run=dry_run)
         except cm.CordsAgreementError as error:
             _located(problems, checked.document, error.element, error.attribute, error.code, str(error))
-            raise InvalidAgreement(name, problems.sorted()) from None
+            raise InvalidDocument(name, problems.sorted()) from None
         except ElementError as error:
             where = str(_element_location(checked.document, error.element, None))
             tag = getattr(getattr(error.element, "source", None), "tag", "element")

@@ -116,12 +116,14 @@ def submit_files(args) -> int:
 
 
 def _url_for(publisher, category: str, component: str) -> str:
-    from occi.publisher.model import PUBLICATION
+    from occi.errors import NotFound
+    from occi.publisher.client import PublisherClient
 
-    found = publisher.list_entities(PUBLICATION.location, filters={"occi.publication.category": category})
-    if not found:
-        raise CliError(f"no {component} component is published: is the platform up (`accords components`)?")
-    return found[0].attributes["occi.publication.why"]
+    try:
+        return PublisherClient(publisher.transport.base_url, client=publisher).url_for(category)
+    except NotFound:
+        raise CliError(f"no {component} component is published: is the platform up (`accords components`)?") \
+            from None
 
 
 def _text(report: dict) -> str:
