@@ -1,4 +1,4 @@
-"""The ``broker`` component: plans (and, with provisioning, the services instantiated from them).
+"""The ``broker`` component: plans, and the services instantiated from them (:mod:`broker.services`).
 
 A plan is created by the parser when a manifest is submitted, on the submitter's behalf (the
 submitter's credentials travel with the request, so the plan belongs to the submitter's
@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import time
 
+from broker.model import SERVICE as SERVICE_KIND, SERVICE_ACTIONS, SERVICE_REPORT
 from broker.roles import ADMIN, CCMP, OPERATOR, PROVIDER, SERVICE, roles
+from broker.services import Services
 from cords.model.plan import PLAN, PLAN_INSTANCE
 from occi.access import AccessPolicy, Rule
-from occi.errors import BadRequest, NotImplementedByServer
+from occi.errors import BadRequest
 from occi.hooks import Hooks
 from occi.model import Model
 
 __all__ = ["build", "POLICY", "CATEGORIES"]
 
-CATEGORIES = (PLAN, PLAN_INSTANCE)
+CATEGORIES = (PLAN, PLAN_INSTANCE, SERVICE_KIND, *SERVICE_ACTIONS)
 
 #: As the parser's: providers and the CCMP own their account's plans; components (service) act
 #: for every account; operators read every account's plans but change none.
@@ -27,10 +29,12 @@ POLICY = AccessPolicy(
     default=Rule(read=roles(PROVIDER, CCMP, OPERATOR, SERVICE), write=roles(PROVIDER, CCMP, SERVICE)),
     see_all=roles(ADMIN, SERVICE),
     read_all=roles(OPERATOR),
+    #: Only the provisioning component reports what its contracts became.
+    actions={SERVICE_REPORT.type_id: Rule(write=roles(SERVICE))},
 )
 
 
-def hooks() -> Hooks:
+def hooks(services: Services) -> Hooks:
     table = Hooks()
 
     @table.on_create(PLAN)
@@ -48,18 +52,24 @@ def hooks() -> Hooks:
                              f"{compiled['manifest']!r}", code="bad-plan", where="occi.plan.name")
         entity.attributes["occi.plan.created"] = int(time.time())
 
-    @table.on_action(PLAN_INSTANCE)
-    def instance(entity, action, parameters, ctx):
-        # Refused loudly rather than acknowledged: a 200 here would tell the caller a service
-        # exists when none does.
-        raise NotImplementedByServer("this broker stores plans but does not instantiate them yet",
-                                     code="instance-not-implemented", where=entity.location)
-
+    table.on_action(PLAN_INSTANCE)(services.instance)
+    table.on_create(SERVICE_KIND)(services.create)
+    table.on_delete(SERVICE_KIND)(services.delete)
+    table.on_action(SERVICE_REPORT)(services.report)
+    for action in SERVICE_ACTIONS:
+        if action is not SERVICE_REPORT:
+            table.on_action(action)(services.act)
     return table
 
 
 def build():
     from broker.components import Component
 
-    return Component(name="broker", model=Model(CATEGORIES), hooks=hooks(), policy=POLICY,
-                     summary="Plans compiled from CORDS manifests (CORDS scheme)")
+    services = Services()
+
+    def attach(store, peers, **_):
+        services.provisioning.attach(peers)
+
+    return Component(name="broker", model=Model(CATEGORIES), hooks=hooks(services), policy=POLICY, attach=attach,
+                     summary="Plans compiled from CORDS manifests, and the services instantiated from them "
+                             "(CORDS scheme)")

@@ -36,6 +36,10 @@ class Component:
     #: ``(store, *, data, services, url) -> list[str]``: first-run set-up, once per start,
     #: before the workers fork; returns what it created.
     bootstrap: Callable | None = None
+    #: ``(store, peers, *, data) -> stop | None``: once per worker, when the component's store is open and its
+    #: peers known: hooks that act at other components get their peers, per-worker engines
+    #: (the provisioning reconciler) start. Returns a callable that stops them, or None.
+    attach: Callable | None = None
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ __all__ = [
     "TooManyRequests",
     "NotImplementedByServer",
     "ServiceUnavailable",
+    "BadGateway",
 ]
 
 
@@ -127,3 +128,10 @@ class TooManyRequests(OcciError):
 class ServiceUnavailable(OcciError):
     status = 503
     default_code = "unavailable"
+
+
+class BadGateway(OcciError):
+    """Another server this one relies on answered with nonsense or a refusal that is not the client's."""
+
+    status = 502
+    default_code = "bad-gateway"

@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from broker import components
-from broker.cli import accounts, documents, identity, imports, inventory, submit, users
+from broker.cli import accounts, documents, identity, imports, inventory, services, submit, users
 from broker.cli.output import CliError
 from occi.errors import OcciError
 
@@ -64,7 +64,7 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--exit-after", type=float, default=None, help=argparse.SUPPRESS)
 
     # Commands that talk to a running platform; each module adds its own and sets ``run``.
-    for module in (inventory, identity, users, accounts, documents, submit, imports):
+    for module in (inventory, identity, users, accounts, documents, submit, services, imports):
         module.add_parsers(sub)
     return top
 

@@ -30,7 +30,7 @@ log = logging.getLogger("accords.serve")
 
 
 def build_app(component_name: str, *, db_url: str, auth: Auth, public_url: str | None = None,
-              publisher: str | None = None, own_url: str | None = None):
+              publisher: str | None = None, own_url: str | None = None, data=None):
     """The WSGI app of a component (in each worker), authenticating as ``auth`` says."""
     component = components.load(component_name)
     store = open_store(db_url)
@@ -42,10 +42,12 @@ def build_app(component_name: str, *, db_url: str, auth: Auth, public_url: str |
         scheduler.start()
     app = create_app(model=component.model, store=store, hooks=component.hooks, authenticator=authenticator,
                      policy=component.policy, public_url=public_url, component=component_name)
+    peers = components.Peers(publisher=publisher,
+                             credentials=auth.service_credentials(own_url=own_url) if publisher else None)
     if component.routes is not None:
-        peers = components.Peers(publisher=publisher,
-                                 credentials=auth.service_credentials(own_url=own_url) if publisher else None)
         component.routes(app, store, peers)
+    if component.attach is not None:
+        component.attach(store, peers, data=data)
     return app
 
 
@@ -179,7 +181,7 @@ def serve(args) -> int:
             wait_for=lambda: len(server.WORKERS) >= server.num_workers)
         options["on_exit"] = lambda server: keeper.stop()
     factory = lambda: build_app(args.component, db_url=db_url, auth=auth, public_url=args.public_url,  # noqa: E731
-                                publisher=args.publisher, own_url=url)
+                                publisher=args.publisher, own_url=url, data=data)
     _Gunicorn(factory, options).run()
     return 0
 

@@ -1,4 +1,5 @@
-"""``accords submit MANIFEST [--agreement FILE] [--dry-run] [--json]``: documents sent to the platform.
+"""``accords submit MANIFEST [--agreement FILE] [--provider NAME] [--wait] [--dry-run] [--plan-only] [--json]``:
+documents sent to the platform, and the service deployed from them.
 
 The manifest goes to the parser component (``POST /submit``, found through the publisher):
 it is checked against what the platform already stores, stored as OCCI entities and its
@@ -6,6 +7,12 @@ plan kept by the broker. The agreement, if any, then goes to the sla component, 
 plan's node names so that its guarantee scopes are checked. Problems print as
 ``file:line:col: CODE message`` with the local file name; any error exits 1. ``--dry-run``
 checks both documents on the platform and stores nothing.
+
+Then the broker instantiates the plan as a service (``--plan-only`` stops before), on the
+provider ``--provider`` names for every node, else where each node asks to go; with
+``--wait`` every node is followed (a line per change on stderr) until the service runs or
+fails (exit 1). ``--json`` prints one object: ``service``, ``agreement`` (URLs), ``state``,
+``nodes`` (name, provider, state, hostname, agent), and the documents' answers.
 """
 from __future__ import annotations
 
@@ -28,6 +35,12 @@ def add_parsers(sub) -> None:
     command.add_argument("file", help="the CORDS manifest")
     command.add_argument("--agreement", help="the CORDS agreement for it (sent to the sla component)")
     command.add_argument("--dry-run", action="store_true", help="check on the platform, store nothing")
+    command.add_argument("--plan-only", action="store_true", help="store the documents and the plan; deploy nothing")
+    command.add_argument("--provider", help="provider every node goes to (default: the node's own, else the first)")
+    command.add_argument("--wait", action="store_true", help="follow every node until the service runs or fails")
+    command.add_argument("--keep-on-failure", action="store_true",
+                         help="when a node fails, keep what succeeded (default: delete it, roll back)")
+    command.add_argument("--timeout", type=float, default=900, help="seconds --wait waits at most (900)")
     add_platform_options(command, publisher=True)
     command.set_defaults(run=submit_files)
 
@@ -102,7 +115,8 @@ def submit_files(args) -> int:
             extra = {**params, "nodes": nodes}
             if manifest.get("manifest"):
                 extra["manifest"] = manifest["manifest"]
-            report["agreement"] = send_document(sla, args.agreement, agreement_data, params=extra)
+            report["agreement_document"] = sent = send_document(sla, args.agreement, agreement_data, params=extra)
+            report["agreement"] = sent.get("agreement")
     except DocumentRefused as refused:
         report["refused"] = {"message": refused.message, "problems": refused.problems}
         emit(args, report, lambda d: "\n".join([*(_line(p) for p in refused.problems), f"refused: {refused.message}"]))
@@ -110,9 +124,22 @@ def submit_files(args) -> int:
             print(f"the manifest was stored ({report['manifest'].get('manifest')}); fix the agreement and send it "
                   "again", file=sys.stderr)
         return 1
-    report["ok"] = True
+    if args.dry_run or args.plan_only:
+        report["ok"] = True
+        emit(args, report, _text)
+        return 0
+    from broker.cli import services
+
+    broker = occi_client(_url_for(publisher, services.SERVICE_CATEGORY, "broker"), credentials)
+    url = services.instantiate(broker, manifest["plan"], provider=args.provider, agreement=report.get("agreement"),
+                               rollback=not args.keep_on_failure)
+    print(f"service {url}: deploying", file=sys.stderr)
+    attributes = services.follow(broker, url, until=("running",), timeout=args.timeout, quiet=False) \
+        if args.wait else broker.get(url).attributes
+    report.update(services.summary(url, attributes))
+    report["ok"] = report["state"] != "failed"
     emit(args, report, _text)
-    return 0
+    return 0 if report["ok"] else 1
 
 
 def _url_for(publisher, category: str, component: str) -> str:
@@ -141,9 +168,15 @@ def _text(report: dict) -> str:
         reused = ", ".join(f"{r['kind']} {r['name']}" for r in manifest.get("reused", []))
         lines.append(f"stored {manifest.get('written', 0)} entities and links"
                      + (f"; reused {reused}" if reused else ""))
-    agreement = report.get("agreement")
+    agreement = report.get("agreement_document")
     if agreement is not None:
         lines += [_line(p) for p in agreement.get("problems", [])]
         where = "valid (nothing stored)" if report["dry_run"] else agreement.get("agreement") or agreement.get("cords")
         lines.append(f"agreement {agreement.get('name')}: {where}")
+    if report.get("service"):
+        lines.append(f"service {report['service']}: {report['state']}" +
+                     (f" ({report['message']})" if report.get("message") else ""))
+        for node in report.get("nodes", []):
+            where = " ".join(filter(None, (node.get("hostname"), node.get("agent"))))
+            lines.append(f"  {node['name']}: {node['state']} on {node.get('provider') or '?'} {where}".rstrip())
     return "\n".join(lines)

@@ -65,13 +65,18 @@ class Attributes:
 
 
 def cords_kind(term: str, title: str, attributes: tuple[Attribute, ...], *, actions: tuple[Action, ...] = (),
-               location: str | None = None) -> Kind:
-    """A CORDS kind: a resource in the CompatibleOne scheme, served at ``/<term>/`` by default."""
+               location: str | None = None, state_attribute: str | None = None) -> Kind:
+    """A CORDS kind: a resource in the CompatibleOne scheme, served at ``/<term>/`` by default.
+
+    ``state_attribute`` names a named-state attribute (services, contracts) whose actions
+    declare where they apply; the older integer states leave it unset."""
     return Kind(SCHEME, term, title=title, parent=RESOURCE, location=location or f"/{term}/",
-                attributes=attributes, actions=actions)
+                attributes=attributes, actions=actions, state_attribute=state_attribute)
 
 
-def cords_action(term: str, name: str, title: str) -> Action:
-    # CORDS states are integers, so actions carry no enabled_in/target_state: the component
-    # that serves the kind decides in a hook what an action does and in which state.
-    return Action(ACTION_SCHEME.format(term), name, title=title)
+def cords_action(term: str, name: str, title: str, *, enabled_in: tuple[str, ...] | None = None,
+                 attributes: tuple[Attribute, ...] = ()) -> Action:
+    # Integer CORDS states carry no enabled_in: the component that serves the kind decides in
+    # a hook what an action does and in which state. Named states (services, contracts) say
+    # where an action applies, so a misplaced one is a 400 before any hook runs.
+    return Action(ACTION_SCHEME.format(term), name, title=title, enabled_in=enabled_in, attributes=attributes)

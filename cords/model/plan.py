@@ -7,10 +7,18 @@ each Cordscript statement of the configuration becomes an instruction of a contr
 from __future__ import annotations
 
 from cords.model.base import Attributes, cords_action, cords_kind
+from occi.model.attribute import Attribute
 
 __all__ = ["PLAN", "PLAN_INSTANCE", "INSTRUCTION", "CATEGORIES"]
 
-PLAN_INSTANCE = cords_action("plan", "instance", "Instantiate the plan as a new service")
+PLAN_INSTANCE = cords_action("plan", "instance", "Instantiate the plan as a new service (its URL in Location)",
+                             attributes=(
+                                 Attribute("name", description="Name of the service (default: the plan's)."),
+                                 Attribute("provider", description="Provider every node goes to."),
+                                 Attribute("sla", description="URL of the agreement the service runs under."),
+                                 Attribute("rollback", type="boolean", description="On a failed deployment, delete "
+                                           "what succeeded (default true) or keep it."),
+                             ))
 a = Attributes("plan")
 PLAN = cords_kind("plan", "The provisioning plan compiled from a manifest", (
     a.name("Name of the plan: the name of its manifest.", required=True),
@@ -29,17 +37,24 @@ PLAN = cords_kind("plan", "The provisioning plan compiled from a manifest", (
 ), actions=(PLAN_INSTANCE,))
 
 a = Attributes("instruction")
-INSTRUCTION = cords_kind("instruction", "One Cordscript statement of a configuration, bound to its contracts", (
-    a("nature", "Nature of the instruction."),
+INSTRUCTION = cords_kind("instruction", "One Cordscript statement of a configuration, bound to its contract", (
+    a("nature", "Phase the statement belongs to: configuration, release or interface."),
     a("type", "Type of the instruction: method (method names what to do).", default="method"),
     a("method", "What the statement does: configure, monitor, system, fork, kill, ..."),
+    a("arguments", "The statement's arguments as compiled (a linkage is [\"ref\", node, property]).",
+      type="array", default=[]),
+    a.integer("index", "Position of the statement in its phase, for the node (0: first).", minimum=0, default=0),
     a.ref("target", "contract", "the contract the statement acts on."),
     a.ref("source", "contract", "the contract a linkage reads from (configure(Other.hostname))."),
     a("symbol", "Node path the source was resolved from (e.g. Other)."),
     a("property", "Property or metric of the source named by the statement (e.g. hostname)."),
     a("value", "Value of the property, once the source contract is provisioned."),
     a.ref("provision", "provider instance", "the provider-specific contract that manages the target."),
-    a.state(),
+    a.integer("line", "Line of the statement in its manifest.", minimum=0),
+    a.enum("state", ("pending", "done", "failed", "skipped"), "pending until the node's agent ran it; done, "
+           "failed (the result says why) or skipped (nothing for an agent to do yet, e.g. monitor).",
+           default="pending", mutable=False, server_managed=True),
+    a("result", "What running it gave (exit status, pid, metadata set ...).", mutable=False, server_managed=True),
 ))
 del a
 

@@ -32,7 +32,8 @@ class _Base:
         urls = Urls(self.public_url, aliases=(prefix,)) if self.public_url else Urls(prefix)
         ctx = RequestContext(principal=req.context.principal, urls=urls, if_match=_if_match(req),
                              request_id=getattr(req.context, "request_id", None),
-                             remote_addr=req.env.get("REMOTE_ADDR"))
+                             remote_addr=req.env.get("REMOTE_ADDR"),
+                             authorization=req.get_header("Authorization"))
         req.context.occi = ctx
         return ctx
 

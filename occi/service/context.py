@@ -39,3 +39,6 @@ class RequestContext:
     #: The store session of the operation, set while hooks run: they read (and may write)
     #: in the request's transaction, so a refusal rolls everything back.
     session: Any = None
+    #: The caller's Authorization header, for a hook that acts at another component on the
+    #: caller's behalf (what it creates there belongs to the caller). Never stored or logged.
+    authorization: str | None = field(default=None, repr=False)

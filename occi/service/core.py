@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import functools
+import random
+import time
 from dataclasses import dataclass, field
 
 from occi.access import OPEN, READ, WRITE, AccessPolicy
@@ -16,7 +18,7 @@ from occi.service.builder import EntityBuilder
 from occi.service.context import RequestContext
 from occi.service.entities import EntityOperations
 from occi.service.models import ModelCache, mixin_from_record
-from occi.store.base import MixinRecord, Query
+from occi.store.base import MixinRecord, Query, StaleWrite
 
 __all__ = ["OcciService", "Listing"]
 
@@ -38,6 +40,8 @@ def _fresh_model(operation):
     return wrapper
 
 _MAX_OFFSET = 2 ** 62
+#: How often an unconditional action is tried when the entity changes under it.
+_ACTION_ATTEMPTS = 8
 
 
 @dataclass
@@ -131,10 +135,20 @@ class OcciService:
     @_fresh_model
     def action(self, path: str, term: str, doc: RequestDocument | None, ctx: RequestContext) -> Entity:
         _, ops = self._ops()
-        with self.store.session() as session:
-            entity = ops.load(session, path)
-            action = ops.resolve_action(entity, term, doc.action if doc else None)
-            return ops.run_action(session, entity, action, doc.action if doc else None, ctx)
+        attempts = 1 if ctx.if_match is not None else _ACTION_ATTEMPTS
+        for attempt in range(attempts):
+            try:
+                with self.store.session() as session:
+                    entity = ops.load(session, path)
+                    action = ops.resolve_action(entity, term, doc.action if doc else None)
+                    return ops.run_action(session, entity, action, doc.action if doc else None, ctx)
+            except StaleWrite:
+                # An unconditional action applies to the entity as it is: if it changed
+                # while the action ran (a component's report, say), run it on the new one.
+                if attempt == attempts - 1:
+                    raise
+                ctx.response_headers.clear()
+                time.sleep(random.uniform(0, 0.02) * (attempt + 1))    # let the other writer finish
 
     # -- collections ----------------------------------------------------------------------------
     def query_for(self, path: str, filters: RequestDocument | None) -> Query:

@@ -13,6 +13,8 @@ import requests
 from broker import components
 from broker.components import Peers
 from broker.platform import StaticToken
+from broker.model import SERVICE
+from broker.provisioning.model import CONTRACT
 from cords.model.plan import PLAN
 from occi.auth import StaticCredentials
 from occi.publisher.client import PublisherClient
@@ -39,6 +41,7 @@ class LocalPlatform:
     publisher: str
     broker: str
     parser: str
+    provisioning: str | None = None
     stores: dict = field(default_factory=dict)
     stops: list = field(default_factory=list)
 
@@ -60,20 +63,38 @@ class LocalPlatform:
             store.close()
 
 
-def _app(name: str, store, credentials, peers):
+def _app(name: str, store, credentials, peers, *, stops: list | None = None, data=None, **options):
     component = components.load(name)
     app = create_app(model=component.model, store=store, hooks=component.hooks, authenticator=credentials,
                      policy=component.policy, component=name)
     if component.routes is not None:
         component.routes(app, store, peers)
+    if component.attach is not None and peers is not None:
+        stop = component.attach(store, peers, data=data, **options)
+        if stop is not None and stops is not None:
+            stops.append(stop)
     return app
 
 
-def start_platform(tmp_path, *, broker: bool = True) -> LocalPlatform:
+def _delete_local_nodes(root) -> None:
+    from broker.providers.local import LocalDriver
+
+    if root.exists():
+        driver = LocalDriver(root=root)
+        for instance in driver.list():
+            driver.delete(instance.id)
+
+
+def start_platform(tmp_path, *, broker: bool = True, provisioning: bool = False,
+                   reconciler: dict | None = None) -> LocalPlatform:
+    """``provisioning``: also the provisioning component, its reconciler configured by
+    ``reconciler`` (Reconciler options) and its providers by $ACCORDS_PROVIDERS, else local
+    nodes under ``tmp_path/provisioning``."""
     credentials = StaticCredentials()
     for token, principal in PRINCIPALS.items():
         credentials.add_token(token, principal)
-    stores = {name: open_store(tmp_path / f"{name}.db") for name in ("publisher", "broker", "parser")}
+    names = ("publisher", "broker", "parser", *(("provisioning",) if provisioning else ()))
+    stores = {name: open_store(tmp_path / f"{name}.db") for name in names}
     stops = []
     publisher_url, stop = serve_wsgi(_app("publisher", stores["publisher"], credentials, None))
     stops.append(stop)
@@ -82,7 +103,20 @@ def start_platform(tmp_path, *, broker: bool = True) -> LocalPlatform:
     stops.append(stop)
     parser_url, stop = serve_wsgi(_app("parser", stores["parser"], credentials, peers))
     stops.append(stop)
+    provisioning_url = None
+    if provisioning:
+        data = tmp_path / "provisioning"
+        data.mkdir(exist_ok=True)
+        provisioning_url, stop = serve_wsgi(_app("provisioning", stores["provisioning"], credentials, peers,
+                                                 stops=stops, data=data, **(reconciler or {})))
+        stops.insert(0, stop)          # the server stops after its reconciler (stops run reversed)
+        # Stops run last first: the reconciler (appended by attach) stops, then every local
+        # node left (its agent is a process of its own) is deleted.
+        stops.insert(len(stops) - 1, lambda: _delete_local_nodes(data / "nodes"))
+        PublisherClient(publisher_url, token="service-token").publish(
+            identity="provisioning", base_url=provisioning_url, kinds=[CONTRACT])
     if broker:
         PublisherClient(publisher_url, token="service-token").publish(
-            identity="broker", base_url=broker_url, kinds=[PLAN])
-    return LocalPlatform(publisher=publisher_url, broker=broker_url, parser=parser_url, stores=stores, stops=stops)
+            identity="broker", base_url=broker_url, kinds=[PLAN, SERVICE])
+    return LocalPlatform(publisher=publisher_url, broker=broker_url, parser=parser_url, provisioning=provisioning_url,
+                         stores=stores, stops=stops)

@@ -44,7 +44,7 @@ def test_submit_stores_the_manifest_and_its_plan(brokering, tmp_path):
     dry = as_json(accords("submit", str(path), "--dry-run", "--json", data=brokering.data))
     assert dry["dry_run"] and dry["manifest"]["compiled"]["order"] == ["db", "front"]
 
-    report = as_json(accords("submit", str(path), "--json", data=brokering.data))
+    report = as_json(accords("submit", str(path), "--plan-only", "--json", data=brokering.data))
     manifest = report["manifest"]
     headers = {"Authorization": f"Bearer {brokering.admin_token}", "Accept": "application/json"}
     plan = requests.get(manifest["plan"], headers=headers, timeout=5).json()["attributes"]
@@ -53,7 +53,7 @@ def test_submit_stores_the_manifest_and_its_plan(brokering, tmp_path):
     stored = requests.get(manifest["manifest"], headers=headers, timeout=5).json()["attributes"]
     assert stored["occi.manifest.nodes"] == 2
 
-    text = accords("submit", str(path), data=brokering.data)
+    text = accords("submit", str(path), "--plan-only", data=brokering.data)
     assert text.returncode == 1 and "manifest-exists" not in text.stdout
     assert "a manifest named 'web' exists" in text.stderr
 
@@ -61,10 +61,10 @@ def test_submit_stores_the_manifest_and_its_plan(brokering, tmp_path):
 def test_submit_prints_located_problems_and_stores_nothing(brokering, tmp_path):
     path = tmp_path / "broken.xml"
     path.write_text(WEB.replace("db.hostname", "dbb.hostname").replace('name="web"', 'name="broken"'))
-    result = accords("submit", str(path), data=brokering.data)
+    result = accords("submit", str(path), "--plan-only", data=brokering.data)
     assert result.returncode == 1
     assert f"{path}:5:" in result.stdout and "cordscript-unknown-node" in result.stdout
-    as_json_result = accords("submit", str(path), "--json", data=brokering.data)
+    as_json_result = accords("submit", str(path), "--plan-only", "--json", data=brokering.data)
     assert as_json_result.returncode == 1
     refused = json.loads(as_json_result.stdout)["refused"]
     assert refused["problems"][0]["file"] == str(path)
@@ -79,7 +79,7 @@ def test_submit_of_a_corpus_manifest(brokering):
     path = EXAMPLES / "manifests" / "any.xml"
     if not path.is_file():
         pytest.skip(f"the CORDS example corpus is not at {EXAMPLES}")
-    report = as_json(accords("submit", str(path), "--json", data=brokering.data))
+    report = as_json(accords("submit", str(path), "--plan-only", "--json", data=brokering.data))
     assert report["manifest"]["name"] == "any" and report["manifest"]["plan"].startswith("http://127.0.0.1:")
 
 
@@ -107,15 +107,16 @@ def test_submit_with_an_agreement_checks_its_scopes_against_the_plan(brokering, 
     manifest, agreement = tmp_path / "web.xml", tmp_path / "sla.xml"
     manifest.write_text(WEB)
     agreement.write_text(AGREEMENT.replace("SCOPE", "nosuchnode"))
-    refused = accords("submit", str(manifest), "--agreement", str(agreement), data=brokering.data)
+    refused = accords("submit", str(manifest), "--agreement", str(agreement), "--plan-only", data=brokering.data)
     assert refused.returncode == 1 and f"{agreement}:" in refused.stdout, refused.stdout
     assert "the manifest was stored" in refused.stderr          # and the agreement can be sent again
 
     manifest.write_text(WEB.replace('name="web"', 'name="web2"'))
     agreement.write_text(AGREEMENT.replace("SCOPE", "front").replace('<manifest name="web"/>',
                                                                     '<manifest name="web2"/>'))
-    report = as_json(accords("submit", str(manifest), "--agreement", str(agreement), "--json", data=brokering.data))
-    sent = report["agreement"]
+    report = as_json(accords("submit", str(manifest), "--agreement", str(agreement), "--plan-only", "--json", data=brokering.data))
+    sent = report["agreement_document"]
+    assert report["agreement"] == sent["agreement"]
     headers = {"Authorization": f"Bearer {brokering.admin_token}", "Accept": "application/json"}
     gfd = requests.get(sent["agreement"], headers=headers, timeout=5).json()
     assert gfd["attributes"]["occi.agreement.state"] == "Pending"
@@ -139,7 +140,7 @@ def test_imported_definitions_are_reused_by_name_by_later_manifests(brokering, t
     manifest = tmp_path / "uses.xml"
     manifest.write_text('<manifest name="uses"><node name="n" infrastructure="models:small" image="models:debian"/>'
                         '</manifest>')
-    report = as_json(accords("submit", str(manifest), "--json", data=brokering.data))
+    report = as_json(accords("submit", str(manifest), "--plan-only", "--json", data=brokering.data))
     assert {r["name"] for r in report["manifest"]["reused"]} == {"models:small", "models:debian"}
     again = as_json(accords("import", str(models), "--json", data=brokering.data))
     rows = again["files"][0]["records"]

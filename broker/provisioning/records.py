@@ -1,0 +1,139 @@
+"""The reconciler's view of the provisioning store: contracts, their instructions and events.
+
+Every write is one short transaction with an optimistic version check: a contract is
+claimed with a lease (so one reconciler works on it at a time, and another takes over
+when the lease runs out after a crash), and each transition is written, with its event,
+*before* the side effect it announces.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import replace
+
+from broker.provisioning.model import BUSY, CONTRACT, EVENT, INSTRUCTION
+from occi.store.base import EntityRecord, Query, StaleWrite
+
+__all__ = ["ContractStore", "is_due", "C", "I", "instruction_records"]
+
+C = "occi.contract."
+I = "occi.instruction."
+
+
+def is_due(attributes: dict) -> bool:
+    """Whether the reconciler has something to do for a contract with these attributes."""
+    state, desired = attributes.get(C + "state"), attributes.get(C + "desired")
+    if state in BUSY or (attributes.get(C + "reported") or 0) < (attributes.get(C + "sequence") or 0):
+        return True
+    if desired == "running":
+        return state not in ("running", "failed")
+    if desired == "stopped":
+        return state != "stopped"
+    return state != "deleted"
+
+
+def instruction_records(contract: EntityRecord, *, owner: str | None) -> list[EntityRecord]:
+    """The instructions of a new contract, from its compiled configuration."""
+    records = []
+    for statement in contract.attributes.get(C + "configuration") or []:
+        ident = uuid.uuid4()
+        attributes = {I + "nature": statement.get("phase", "configuration"), I + "type": "method",
+                      I + "method": statement["method"], I + "arguments": statement.get("arguments", []),
+                      I + "index": statement.get("index", 0), I + "target": contract.location,
+                      I + "line": statement.get("line", 0), I + "state": "pending"}
+        ref = next((arg for arg in statement.get("arguments", []) if isinstance(arg, list) and arg[:1] == ["ref"]),
+                   None)
+        if ref is not None:
+            attributes.update({I + "symbol": ref[1], I + "property": ref[2]})
+        records.append(EntityRecord(location=f"{INSTRUCTION.location}{ident}", id=f"urn:uuid:{ident}",
+                                    kind=INSTRUCTION.type_id, attributes=attributes, owner=owner))
+    return records
+
+
+class ContractStore:
+    def __init__(self, store, *, clock=time.time):
+        self.store = store
+        self.clock = clock
+
+    # -- reading ----------------------------------------------------------------------------
+    def due(self, *, limit: int = 200) -> list[EntityRecord]:
+        with self.store.session(readonly=True) as session:
+            return session.list(Query(kinds=[CONTRACT.type_id], attributes={C + "due": True}, limit=limit))
+
+    def get(self, location: str) -> EntityRecord | None:
+        with self.store.session(readonly=True) as session:
+            return session.get(location)
+
+    def all_contracts(self) -> list[EntityRecord]:
+        with self.store.session(readonly=True) as session:
+            return session.list(Query(kinds=[CONTRACT.type_id]))
+
+    def siblings(self, service: str) -> dict[str, EntityRecord]:
+        with self.store.session(readonly=True) as session:
+            found = session.list(Query(kinds=[CONTRACT.type_id], attributes={C + "service": service}))
+        return {record.attributes.get(C + "name"): record for record in found}
+
+    def instructions(self, contract: str, phase: str) -> list[EntityRecord]:
+        with self.store.session(readonly=True) as session:
+            found = session.list(Query(kinds=[INSTRUCTION.type_id],
+                                       attributes={I + "target": contract, I + "nature": phase}))
+        return sorted(found, key=lambda r: r.attributes.get(I + "index", 0))
+
+    # -- writing ----------------------------------------------------------------------------
+    def claim(self, location: str, *, holder: str, lease_seconds: float) -> EntityRecord | None:
+        """The contract, leased to ``holder``; None when another holds it, or it has nothing due."""
+        now = self.clock()
+        try:
+            with self.store.session() as session:
+                record = session.get(location)
+                if record is None or not record.attributes.get(C + "due"):
+                    return None
+                if float(record.attributes.get(C + "retry") or 0) > now:
+                    return None
+                lease = record.attributes.get(C + "lease") or ""
+                owner, _, until = lease.rpartition("@")
+                if owner and owner != holder and float(until or 0) > now:
+                    return None
+                attributes = {**record.attributes, C + "lease": f"{holder}@{now + lease_seconds:.3f}"}
+                return session.update(replace(record, attributes=attributes), expected_version=record.version)
+        except StaleWrite:
+            return None
+
+    def write(self, record: EntityRecord, changes: dict, *, event: dict | None = None,
+              transition: bool = True) -> EntityRecord:
+        """``changes`` applied to ``record`` (which must be current: else StaleWrite), with ``event``.
+
+        A transition (a change users see) bumps the contract's sequence, so it is reported."""
+        attributes = {**record.attributes, **changes}
+        if transition:
+            attributes[C + "sequence"] = (attributes.get(C + "sequence") or 0) + 1
+        attributes[C + "due"] = is_due(attributes)
+        with self.store.session() as session:
+            updated = session.update(replace(record, attributes=attributes), expected_version=record.version)
+            if event is not None:
+                session.insert(self.event_record(updated, **event))
+        return updated
+
+    def event_record(self, contract: EntityRecord, *, what: str, outcome: str = "ok", message: str = "",
+                     who: str = "reconciler", before: str | None = None, after: str | None = None) -> EntityRecord:
+        ident = uuid.uuid4()
+        a = contract.attributes
+        attributes = {"occi.event.service": a.get(C + "service"), "occi.event.contract": contract.location,
+                      "occi.event.node": a.get(C + "name"), "occi.event.what": what, "occi.event.outcome": outcome,
+                      "occi.event.message": message[:2000], "occi.event.who": who, "occi.event.at": self.clock(),
+                      "occi.event.from": before, "occi.event.to": after}
+        return EntityRecord(location=f"{EVENT.location}{ident}", id=f"urn:uuid:{ident}", kind=EVENT.type_id,
+                            attributes={k: v for k, v in attributes.items() if v is not None}, owner=contract.owner)
+
+    def update_instruction(self, record: EntityRecord, *, state: str, result: str) -> None:
+        with self.store.session() as session:
+            current = session.get(record.location)
+            if current is None:
+                return
+            session.update(replace(current, attributes={**current.attributes, I + "state": state,
+                                                        I + "result": result[:2000]}),
+                           expected_version=current.version)
+
+    def reset_instructions(self, contract: str, phase: str) -> None:
+        for record in self.instructions(contract, phase):
+            self.update_instruction(record, state="pending", result="")

@@ -1,0 +1,141 @@
+"""Deploying with the CLI on real processes: security, publisher, parser, broker and provisioning
+(two workers, each with its reconciler) on loopback, the local provider (each node an agent
+process whose scripts really run); then a kill -9 of provisioning in mid-deployment."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from broker import settings
+from broker.providers.local import LocalDriver
+from tests.e2e.test_cli_security import accords, as_json, eventually
+from tests.e2e.test_cli_submit import _published
+
+pytestmark = pytest.mark.e2e
+
+THREE = """<manifest name="{name}">
+  <node name="db" provider="local"><infrastructure name=":small"><compute name=":cpu" cores="1" memory="512M"/>
+    <network name=":net"/><storage name=":disk" size="1G"/></infrastructure>
+    <image name=":debian"><system name="debian"/></image></node>
+  <node name="app" infrastructure=":small" image=":debian"/>
+  <node name="web" access="public" infrastructure=":small" image=":debian"/>
+  <configuration>
+    <action expression="web.configure(app.hostname); web.system('echo web $app_hostname >> {log}');"/>
+    <action expression="db.system('echo db >> {log}');"/>
+    <action expression="app.configure(db.hostname); app.system('echo app $db_hostname >> {log}');"/>
+  </configuration>
+</manifest>"""
+
+
+@pytest.fixture
+def deploying(platform, serve):
+    settings.write_platform(platform.data, publisher=platform.publisher.url, security=platform.security.url)
+    servers = {}
+    for component in ("broker", "parser", "provisioning"):
+        servers[component] = serve(component, "--publisher", platform.publisher.url, data=platform.data, workers=2)
+    assert eventually(lambda: _published(platform), timeout=20), "broker and parser never published their kinds"
+    platform.servers = servers
+    yield platform
+    nodes = platform.data / "nodes"
+    if nodes.exists():                      # every agent process a test left behind
+        driver = LocalDriver(root=nodes)
+        for instance in driver.list():
+            driver.delete(instance.id)
+
+
+def _local_nodes(data) -> list:
+    return LocalDriver(root=data / "nodes").list() if (data / "nodes").exists() else []
+
+
+def test_submit_wait_status_stop_start_delete(deploying, tmp_path):
+    log = tmp_path / "order.log"
+    manifest = tmp_path / "three.xml"
+    manifest.write_text(THREE.format(name="three", log=log))
+    report = as_json(accords("submit", str(manifest), "--wait", "--json", data=deploying.data, timeout=180))
+    assert report["state"] == "running" and report["service"].startswith("http://127.0.0.1:")
+    assert {node["name"]: node["state"] for node in report["nodes"]} == {"db": "running", "app": "running",
+                                                                         "web": "running"}
+    assert all(node["provider"] == "local" and node["agent"].startswith("http://127.0.0.1:")
+               for node in report["nodes"])
+    assert log.read_text().splitlines() == ["db", "app 127.0.0.1", "web 127.0.0.1"]
+
+    listed = as_json(accords("services", "--json", data=deploying.data))
+    assert [(row["name"], row["state"]) for row in listed] == [("three", "running")]
+    status = as_json(accords("status", "three", "--json", data=deploying.data))
+    assert status["service"] == report["service"] and status["state"] == "running"
+
+    stopped = as_json(accords("stop", "three", "--wait", "--json", data=deploying.data, timeout=120))
+    assert stopped["state"] == "stopped" and {i.state for i in _local_nodes(deploying.data)} == {"stopped"}
+    started = as_json(accords("start", report["service"], "--wait", "--json", data=deploying.data, timeout=120))
+    assert started["state"] == "running"
+    assert log.read_text().splitlines()[3:] == ["db", "app 127.0.0.1", "web 127.0.0.1"]
+    deleted = as_json(accords("delete", "three", "--wait", "--json", data=deploying.data, timeout=120))
+    assert deleted["state"] == "deleted" and _local_nodes(deploying.data) == []
+
+    missing = accords("status", "nosuchservice", data=deploying.data)
+    assert missing.returncode == 1 and "no service named 'nosuchservice'" in missing.stderr
+
+
+def test_a_failing_node_fails_submit_wait_with_its_reason(deploying, tmp_path):
+    manifest = tmp_path / "broken.xml"
+    manifest.write_text(THREE.format(name="broken", log=tmp_path / "x.log").replace(
+        "app.system('echo app $db_hostname", "app.system('exit 7; echo"))
+    result = accords("submit", str(manifest), "--wait", "--json", data=deploying.data, timeout=180)
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["state"] == "failed" and "node app failed" in report["message"] and "exit 7" in report["message"]
+    assert eventually(lambda: _local_nodes(deploying.data) == [], timeout=60), "the rollback left nodes behind"
+
+
+def test_provisioning_killed_mid_deployment_finishes_after_a_restart_without_leaks(deploying, serve, tmp_path):
+    nodes = "".join(f'<node name="n{i}" infrastructure=":small" image=":debian"/>' for i in range(1, 8))
+    manifest = tmp_path / "wide.xml"
+    manifest.write_text(THREE.format(name="wide", log=tmp_path / "w.log").replace(
+        '<node name="app"', nodes + '<node name="app"'))
+    report = as_json(accords("submit", str(manifest), "--json", data=deploying.data, timeout=60))
+    provisioning = deploying.servers["provisioning"]
+    # Some nodes exist, others do not yet: kill the whole component (master and workers) hard.
+    assert eventually(lambda: len(_local_nodes(deploying.data)) >= 2, timeout=60, every=0.05)
+    _kill_tree(provisioning.process.pid)
+    provisioning.process.wait(timeout=10)
+    restarted = serve("provisioning", "--publisher", deploying.publisher.url, data=deploying.data, workers=2)
+    assert restarted.url
+
+    def settled():
+        result = accords("status", report["service"], "--json", data=deploying.data)
+        status = json.loads(result.stdout)
+        return status if status["state"] in ("running", "failed") else None
+
+    final = eventually(settled, timeout=180, every=0.5)
+    assert final is not None, "the service never settled after the restart"
+    assert final["state"] == "running", final
+    # Exactly one node per contract: nothing created twice, nothing orphaned.
+    contracts = {node["name"]: node["contract"] for node in final["nodes"]}
+    assert len(contracts) == 10
+    live = _local_nodes(deploying.data)
+    assert len(live) == 10 and {i.state for i in live} == {"running"}
+    assert len({i.contract for i in live}) == 10
+    as_json(accords("delete", report["service"], "--wait", "--json", data=deploying.data, timeout=120))
+    assert _local_nodes(deploying.data) == []
+
+
+def _kill_tree(pid: int) -> None:
+    """SIGKILL ``pid`` and its children (gunicorn's workers), as a crash would."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                children.append(int(entry))
+    for target in (pid, *children):
+        try:
+            os.kill(target, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
