@@ -12,6 +12,8 @@ __all__ = ["REGISTRY", "names", "driver_class", "create_driver", "UnknownProvide
 REGISTRY: dict[str, str] = {
     "local": "broker.providers.local:LocalDriver",
     "ec2": "broker.providers.ec2:Ec2Driver",
+    "openstack": "broker.providers.openstack:OpenStackDriver",
+    "opennebula": "broker.providers.opennebula:OpenNebulaDriver",
 }
 
 
