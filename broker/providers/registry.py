@@ -14,6 +14,7 @@ REGISTRY: dict[str, str] = {
     "ec2": "broker.providers.ec2:Ec2Driver",
     "openstack": "broker.providers.openstack:OpenStackDriver",
     "opennebula": "broker.providers.opennebula:OpenNebulaDriver",
+    "libcloud": "broker.providers.libcloud_compute:LibcloudDriver",
 }
 
 

@@ -13,22 +13,14 @@ import pytest
 from broker import settings
 from broker.providers.local import LocalDriver
 from tests.e2e.test_cli_security import accords, as_json, eventually
+from tests.broker.test_services import THREE
 from tests.e2e.test_cli_submit import _published
 
 pytestmark = pytest.mark.e2e
 
-THREE = """<manifest name="{name}">
-  <node name="db" provider="local"><infrastructure name=":small"><compute name=":cpu" cores="1" memory="512M"/>
-    <network name=":net"/><storage name=":disk" size="1G"/></infrastructure>
-    <image name=":debian"><system name="debian"/></image></node>
-  <node name="app" infrastructure=":small" image=":debian"/>
-  <node name="web" access="public" infrastructure=":small" image=":debian"/>
-  <configuration>
-    <action expression="web.configure(app.hostname); web.system('echo web $app_hostname >> {log}');"/>
-    <action expression="db.system('echo db >> {log}');"/>
-    <action expression="app.configure(db.hostname); app.system('echo app $db_hostname >> {log}');"/>
-  </configuration>
-</manifest>"""
+def _three(name: str, log, *, app_command: str | None = None) -> str:
+    """tests/broker/test_services.py's manifest: db, then app (reads db), then web (reads app)."""
+    return THREE.format(name=name, log=log, app_command=app_command or f"echo app $db_hostname >> {log}")
 
 
 @pytest.fixture
@@ -54,7 +46,7 @@ def _local_nodes(data) -> list:
 def test_submit_wait_status_stop_start_delete(deploying, tmp_path):
     log = tmp_path / "order.log"
     manifest = tmp_path / "three.xml"
-    manifest.write_text(THREE.format(name="three", log=log))
+    manifest.write_text(_three("three", log))
     report = as_json(accords("submit", str(manifest), "--wait", "--json", data=deploying.data, timeout=180))
     assert report["state"] == "running" and report["service"].startswith("http://127.0.0.1:")
     assert {node["name"]: node["state"] for node in report["nodes"]} == {"db": "running", "app": "running",
@@ -82,8 +74,7 @@ def test_submit_wait_status_stop_start_delete(deploying, tmp_path):
 
 def test_a_failing_node_fails_submit_wait_with_its_reason(deploying, tmp_path):
     manifest = tmp_path / "broken.xml"
-    manifest.write_text(THREE.format(name="broken", log=tmp_path / "x.log").replace(
-        "app.system('echo app $db_hostname", "app.system('exit 7; echo"))
+    manifest.write_text(_three("broken", tmp_path / "x.log", app_command="exit 7"))
     result = accords("submit", str(manifest), "--wait", "--json", data=deploying.data, timeout=180)
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
@@ -94,7 +85,7 @@ def test_a_failing_node_fails_submit_wait_with_its_reason(deploying, tmp_path):
 def test_provisioning_killed_mid_deployment_finishes_after_a_restart_without_leaks(deploying, serve, tmp_path):
     nodes = "".join(f'<node name="n{i}" infrastructure=":small" image=":debian"/>' for i in range(1, 8))
     manifest = tmp_path / "wide.xml"
-    manifest.write_text(THREE.format(name="wide", log=tmp_path / "w.log").replace(
+    manifest.write_text(_three("wide", tmp_path / "w.log").replace(
         '<node name="app"', nodes + '<node name="app"'))
     report = as_json(accords("submit", str(manifest), "--json", data=deploying.data, timeout=60))
     provisioning = deploying.servers["provisioning"]
