@@ -74,6 +74,22 @@ class LocalDriver(ProviderDriver):
             return False
         return b"agent" in command and str(self._dir(record["id"])).encode() in command
 
+    def _agents_of(self, instance_id: str) -> list[int]:
+        """Every agent process serving the node's directory, whether or not instance.json knows
+        its pid (a creation interrupted after the spawn, before the pid was written)."""
+        home = str(self._dir(instance_id)).encode()
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"agent" in command and home in command:
+                found.append(int(entry.name))
+        return found
+
     def _spawn(self, record: dict) -> dict:
         home = self._dir(record["id"])
         ready = home / "ready.json"
@@ -180,12 +196,8 @@ class LocalDriver(ProviderDriver):
             return False
         if not home.exists():
             return False
-        try:
-            record = self._read(instance_id)
-            if self._alive(record):
-                self._terminate(record["pid"])
-        except InstanceNotFound:
-            pass
+        for pid in self._agents_of(instance_id):
+            self._terminate(pid)
         shutil.rmtree(home, ignore_errors=True)
         return True
 

@@ -112,6 +112,22 @@ def test_provisioning_killed_mid_deployment_finishes_after_a_restart_without_lea
     assert len({i.contract for i in live}) == 10
     as_json(accords("delete", report["service"], "--wait", "--json", data=deploying.data, timeout=120))
     assert _local_nodes(deploying.data) == []
+    # Nor an agent process left behind, even of a creation the kill interrupted mid-spawn.
+    assert eventually(lambda: _agent_processes(deploying.data) == [], timeout=20), _agent_processes(deploying.data)
+
+
+def _agent_processes(data) -> list[int]:
+    marker = str(data / "nodes").encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                command = open(f"/proc/{entry}/cmdline", "rb").read()
+            except OSError:
+                continue
+            if b"agent" in command and marker in command:
+                found.append(int(entry))
+    return found
 
 
 def _kill_tree(pid: int) -> None:
