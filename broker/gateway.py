@@ -7,23 +7,12 @@ import threading
 
 from occi.errors import BadGateway, NotFound, OcciError, ServiceUnavailable
 
-__all__ = ["PassedAuthorization", "Gateway", "peer_error"]
-
-
-class PassedAuthorization:
-    """A caller's Authorization header as client credentials (passed on, never stored)."""
-
-    def __init__(self, value: str | None):
-        self._value = value
-
-    def authorization(self) -> str | None:
-        return self._value
-
-    def invalidate(self) -> bool:
-        return False
+__all__ = ["Gateway", "peer_error"]
 
 
 class _ThreadCaller:
+    """The Authorization of the caller this thread acts for (passed on, never stored)."""
+
     value: str | None = None
 
     def authorization(self) -> str | None:

@@ -33,7 +33,6 @@ SERVICE_RESTART = cords_action("service", "restart", "Stop then start every node
                                enabled_in=("running", "failed", "stopped"))
 SERVICE_DELETE = cords_action("service", "delete", "Delete every node and what it holds at its provider",
                               enabled_in=_ANY_BUT_GONE)
-_r = Attributes("service")
 SERVICE_REPORT = cords_action("service", "report", "What a contract reports (the provisioning component only)",
                               attributes=(
                                   Attribute("node", required=True, description="Name of the node."),
@@ -75,7 +74,7 @@ SERVICE = cords_kind("service", "A plan instantiated: one contract per node, pla
     a.integer("changed", "When the service last changed state (seconds since the epoch).", mutable=False,
               server_managed=True),
 ), actions=SERVICE_ACTIONS, state_attribute="occi.service.state")
-del a, _r
+del a
 
 CATEGORIES = (SERVICE, *SERVICE_ACTIONS)
 

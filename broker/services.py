@@ -136,8 +136,7 @@ class Services:
             attributes[S + "rollback"] = parameters["rollback"]
         record = EntityRecord(location=location, id=f"urn:uuid:{ident}", kind=SERVICE.type_id,
                               attributes=attributes, owner=ctx.principal.account)
-        holder = _Holder(record)
-        self.create(holder, ctx)
+        self.create(record, ctx)          # a record has what the hook reads: attributes, location, owner
         ctx.session.insert(record)
         ctx.response_headers["Location"] = ctx.urls.absolute(location)
 
@@ -147,13 +146,14 @@ class Services:
         a = entity.attributes
         contracts = a.get(S + "contracts") or {}
         nodes = a.get(S + "nodes") or {}
+        if contracts:
+            # Wherever the provisioning component is published now (it may have moved).
+            base = self.provisioning.base_url()
+            client = self.provisioning.as_caller(ctx.authorization, base_url=base)
         for name, url in sorted(contracts.items()):
             if action is SERVICE_DELETE and (nodes.get(name) or {}).get("state") == "deleted":
                 continue
             try:
-                # Wherever the provisioning component is published now (it may have moved).
-                base = self.provisioning.base_url()
-                client = self.provisioning.as_caller(ctx.authorization, base_url=base)
                 client.action(base + urlsplit(url).path, action.term, scheme=_CONTRACT_ACTIONS)
             except OcciError as exc:
                 if exc.code == "action-not-applicable":
@@ -200,13 +200,3 @@ class Services:
             raise Conflict(f"{entity.location} still has {len(live)} node(s) ({', '.join(sorted(live)[:5])}); "
                            "delete them first with POST ?action=delete", code="service-has-nodes",
                            where=entity.location)
-
-
-class _Holder:
-    """An EntityRecord seen as the entity :meth:`Services.create` expects."""
-
-    def __init__(self, record: EntityRecord):
-        self.attributes = record.attributes
-        self.location = record.location
-        self.owner = record.owner
-

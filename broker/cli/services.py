@@ -21,8 +21,6 @@ __all__ = ["add_parsers", "SERVICE_CATEGORY", "instantiate", "follow", "summary"
 SERVICE_CATEGORY = "http://scheme.compatibleone.fr/scheme/compatible#service"
 PLAN_ACTIONS = "http://scheme.compatibleone.fr/scheme/compatible/plan/action#"
 SERVICE_ACTIONS = "http://scheme.compatibleone.fr/scheme/compatible/service/action#"
-_SETTLED = {"running": ("running",), "stopped": ("stopped",), "deleted": ("deleted",)}
-_ENDS = ("running", "stopped", "deleted", "failed")
 
 
 def add_parsers(sub) -> None:

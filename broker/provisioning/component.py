@@ -18,7 +18,7 @@ import time
 from broker.gateway import Gateway
 from broker.provisioning.model import (CATEGORIES as CONTRACT_CATEGORIES, CONTRACT, CONTRACT_DELETE,
                                        CONTRACT_RESTART, CONTRACT_START, CONTRACT_STOP, EVENT, INSTRUCTION)
-from broker.provisioning.records import C, instruction_records, is_due
+from broker.provisioning.records import C, event_record, instruction_records, is_due
 from broker.roles import ADMIN, CCMP, OPERATOR, PROVIDER, SERVICE, roles
 from occi.access import AccessPolicy, Rule
 from occi.errors import Conflict, OcciError
@@ -60,7 +60,7 @@ class Engine:
 
     def __init__(self):
         self.reconciler = None
-        self.services = Gateway(CONTRACT.type_id, what="broker")
+        self.services = Gateway("http://scheme.compatibleone.fr/scheme/compatible#service", what="broker")
 
     def wake(self) -> None:
         if self.reconciler is not None:
@@ -166,13 +166,8 @@ def hooks(engine: Engine) -> Hooks:
 
 
 def _event(entity, ctx, *, what: str, message: str):
-    from broker.provisioning.records import ContractStore
-    from occi.store.base import EntityRecord
-
-    record = EntityRecord(location=entity.location, id=entity.id, kind=CONTRACT.type_id,
-                          attributes=entity.attributes, owner=entity.owner)
-    return ContractStore(None).event_record(record, what=what, message=message, who=ctx.principal.name,
-                                            after=entity.attributes.get(C + "state"))
+    return event_record(entity.location, entity.attributes, owner=entity.owner, at=time.time(), what=what,
+                        message=message, who=ctx.principal.name, after=entity.attributes.get(C + "state"))
 
 
 def _after_commit(engine: Engine) -> None:

@@ -14,7 +14,7 @@ from dataclasses import replace
 from broker.provisioning.model import BUSY, CONTRACT, EVENT, INSTRUCTION
 from occi.store.base import EntityRecord, Query, StaleWrite
 
-__all__ = ["ContractStore", "is_due", "C", "I", "instruction_records"]
+__all__ = ["ContractStore", "is_due", "C", "I", "instruction_records", "event_record"]
 
 C = "occi.contract."
 I = "occi.instruction."
@@ -48,6 +48,19 @@ def instruction_records(contract: EntityRecord, *, owner: str | None) -> list[En
         records.append(EntityRecord(location=f"{INSTRUCTION.location}{ident}", id=f"urn:uuid:{ident}",
                                     kind=INSTRUCTION.type_id, attributes=attributes, owner=owner))
     return records
+
+
+def event_record(location: str, attributes: dict, *, owner: str | None, at: float, what: str, outcome: str = "ok",
+                 message: str = "", who: str = "reconciler", before: str | None = None,
+                 after: str | None = None) -> EntityRecord:
+    """An ``event`` of the contract at ``location`` (with these attributes)."""
+    ident = uuid.uuid4()
+    values = {"occi.event.service": attributes.get(C + "service"), "occi.event.contract": location,
+              "occi.event.node": attributes.get(C + "name"), "occi.event.what": what, "occi.event.outcome": outcome,
+              "occi.event.message": message[:2000], "occi.event.who": who, "occi.event.at": at,
+              "occi.event.from": before, "occi.event.to": after}
+    return EntityRecord(location=f"{EVENT.location}{ident}", id=f"urn:uuid:{ident}", kind=EVENT.type_id,
+                        attributes={k: v for k, v in values.items() if v is not None}, owner=owner)
 
 
 class ContractStore:
@@ -114,16 +127,8 @@ class ContractStore:
                 session.insert(self.event_record(updated, **event))
         return updated
 
-    def event_record(self, contract: EntityRecord, *, what: str, outcome: str = "ok", message: str = "",
-                     who: str = "reconciler", before: str | None = None, after: str | None = None) -> EntityRecord:
-        ident = uuid.uuid4()
-        a = contract.attributes
-        attributes = {"occi.event.service": a.get(C + "service"), "occi.event.contract": contract.location,
-                      "occi.event.node": a.get(C + "name"), "occi.event.what": what, "occi.event.outcome": outcome,
-                      "occi.event.message": message[:2000], "occi.event.who": who, "occi.event.at": self.clock(),
-                      "occi.event.from": before, "occi.event.to": after}
-        return EntityRecord(location=f"{EVENT.location}{ident}", id=f"urn:uuid:{ident}", kind=EVENT.type_id,
-                            attributes={k: v for k, v in attributes.items() if v is not None}, owner=contract.owner)
+    def event_record(self, contract: EntityRecord, **event) -> EntityRecord:
+        return event_record(contract.location, contract.attributes, owner=contract.owner, at=self.clock(), **event)
 
     def update_instruction(self, record: EntityRecord, *, state: str, result: str) -> None:
         with self.store.session() as session:

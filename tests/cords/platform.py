@@ -23,7 +23,7 @@ from occi.service.context import Principal
 from occi.store import open_store
 from tests.livehttp import serve_wsgi
 
-__all__ = ["LocalPlatform", "start_platform", "PRINCIPALS"]
+__all__ = ["LocalPlatform", "start_platform", "delete_local_nodes", "PRINCIPALS"]
 
 #: token -> principal
 PRINCIPALS = {
@@ -76,7 +76,8 @@ def _app(name: str, store, credentials, peers, *, stops: list | None = None, dat
     return app
 
 
-def _delete_local_nodes(root) -> None:
+def delete_local_nodes(root) -> None:
+    """Delete every local node under ``root`` (each one's agent is a process of its own)."""
     from broker.providers.local import LocalDriver
 
     if root.exists():
@@ -112,7 +113,7 @@ def start_platform(tmp_path, *, broker: bool = True, provisioning: bool = False,
         stops.insert(0, stop)          # the server stops after its reconciler (stops run reversed)
         # Stops run last first: the reconciler (appended by attach) stops, then every local
         # node left (its agent is a process of its own) is deleted.
-        stops.insert(len(stops) - 1, lambda: _delete_local_nodes(data / "nodes"))
+        stops.insert(len(stops) - 1, lambda: delete_local_nodes(data / "nodes"))
         PublisherClient(publisher_url, token="service-token").publish(
             identity="provisioning", base_url=provisioning_url, kinds=[CONTRACT])
     if broker:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 
 import pytest
 
@@ -14,6 +13,7 @@ from broker import settings
 from broker.providers.local import LocalDriver
 from tests.e2e.test_cli_security import accords, as_json, eventually
 from tests.broker.test_services import THREE
+from tests.cords.platform import delete_local_nodes
 from tests.e2e.test_cli_submit import _published
 
 pytestmark = pytest.mark.e2e
@@ -32,11 +32,7 @@ def deploying(platform, serve):
     assert eventually(lambda: _published(platform), timeout=20), "broker and parser never published their kinds"
     platform.servers = servers
     yield platform
-    nodes = platform.data / "nodes"
-    if nodes.exists():                      # every agent process a test left behind
-        driver = LocalDriver(root=nodes)
-        for instance in driver.list():
-            driver.delete(instance.id)
+    delete_local_nodes(platform.data / "nodes")      # every agent process a test left behind
 
 
 def _local_nodes(data) -> list:
