@@ -30,6 +30,7 @@ bench: install-test emulators
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.cords_bench
 	$(BIN)/python -m bench.providers_bench
+	$(BIN)/python -m bench.deploy_bench
 
 clean:
 	rm -rf $(VENV) .emu build *.egg-info

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 
-from broker.model import SERVICE as SERVICE_KIND, SERVICE_ACTIONS, SERVICE_REPORT
+from broker.model import (SERVICE as SERVICE_KIND, SERVICE_ACTIONS, SERVICE_REPORT, SERVICE_SAVE, SERVICE_SCALEDOWN,
+                          SERVICE_SCALEUP, SERVICE_SNAPSHOT)
 from broker.roles import ADMIN, CCMP, OPERATOR, PROVIDER, SERVICE, roles
 from broker.services import Services
 from cords.model.plan import PLAN, PLAN_INSTANCE
@@ -55,9 +56,13 @@ def hooks(services: Services) -> Hooks:
     table.on_action(PLAN_INSTANCE)(services.instance)
     table.on_create(SERVICE_KIND)(services.create)
     table.on_delete(SERVICE_KIND)(services.delete)
-    table.on_action(SERVICE_REPORT)(services.report)
+    special = {SERVICE_REPORT: services.report, SERVICE_SCALEUP: services.scale_up,
+               SERVICE_SCALEDOWN: services.scale_down, SERVICE_SNAPSHOT: services.take_images,
+               SERVICE_SAVE: services.take_images}
+    for action, handler in special.items():
+        table.on_action(action)(handler)
     for action in SERVICE_ACTIONS:
-        if action is not SERVICE_REPORT:
+        if action not in special:
             table.on_action(action)(services.act)
     return table
 

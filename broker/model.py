@@ -17,22 +17,22 @@ from cords.model.base import Attributes, cords_action, cords_kind
 from occi.model.attribute import Attribute
 
 __all__ = ["SERVICE", "SERVICE_ACTIONS", "SERVICE_START", "SERVICE_STOP", "SERVICE_RESTART", "SERVICE_DELETE",
-           "SERVICE_REPORT", "SERVICE_STATES", "SETTLED", "CATEGORIES", "derive_state"]
+           "SERVICE_SCALEUP", "SERVICE_SCALEDOWN", "SERVICE_SNAPSHOT", "SERVICE_SAVE", "SERVICE_REPORT", "SERVICE_STATES", "SETTLED", "CATEGORIES", "derive_state"]
 
 SERVICE_STATES = ("deploying", "running", "starting", "stopping", "stopped", "deleting", "deleted", "failed")
 #: States a service rests in until someone acts on it.
 SETTLED = frozenset({"running", "stopped", "deleted", "failed"})
-#: What a node (its contract) can report; see broker.provisioning.model.CONTRACT_STATES.
-_ANY_BUT_GONE = tuple(s for s in SERVICE_STATES if s not in ("deleting", "deleted"))
 
+# Each action also applies in the state it leads to: a request retried after the service
+# changed under it (a report landed meanwhile) finds its work done, and changes nothing.
 SERVICE_START = cords_action("service", "start", "Start every node of the service",
-                             enabled_in=("stopped", "failed", "stopping"))
+                             enabled_in=("stopped", "failed", "stopping", "running"))
 SERVICE_STOP = cords_action("service", "stop", "Stop every node (their cloud resources are kept)",
-                            enabled_in=("running", "deploying", "starting", "failed"))
+                            enabled_in=("running", "deploying", "starting", "failed", "stopped"))
 SERVICE_RESTART = cords_action("service", "restart", "Stop then start every node (configuration runs again)",
                                enabled_in=("running", "failed", "stopped"))
 SERVICE_DELETE = cords_action("service", "delete", "Delete every node and what it holds at its provider",
-                              enabled_in=_ANY_BUT_GONE)
+                              enabled_in=SERVICE_STATES)
 SERVICE_REPORT = cords_action("service", "report", "What a contract reports (the provisioning component only)",
                               attributes=(
                                   Attribute("node", required=True, description="Name of the node."),
@@ -46,7 +46,21 @@ SERVICE_REPORT = cords_action("service", "report", "What a contract reports (the
                                   Attribute("sequence", type="integer", minimum=0, required=True,
                                             description="The contract's version: older reports are ignored."),
                               ))
-SERVICE_ACTIONS = (SERVICE_START, SERVICE_STOP, SERVICE_RESTART, SERVICE_DELETE, SERVICE_REPORT)
+_SCALED = (Attribute("node", required=True, description="Name of the node (a simple node of the service's own)."),
+           Attribute("count", type="integer", minimum=1, maximum=100, default=1,
+                     description="How many copies to add or remove."))
+SERVICE_SCALEUP = cords_action("service", "scaleup", "Add copies of a node (named node-2, node-3 ...), configured "
+                               "as the node is", enabled_in=("running", "failed"), attributes=_SCALED)
+SERVICE_SCALEDOWN = cords_action("service", "scaledown", "Delete the newest copies of a node (never the node itself)",
+                                 enabled_in=("running", "failed", "stopped"), attributes=_SCALED)
+_IMAGE = (Attribute("name", description="Prefix of the images' names (each is PREFIX-NODE)."),)
+SERVICE_SNAPSHOT = cords_action("service", "snapshot", "Take an image of every node of the service's own (listed in "
+                                "each contract's images)", enabled_in=("running", "stopped"), attributes=_IMAGE)
+SERVICE_SAVE = cords_action("service", "save", "Take an image of every node of the service's own; each node is "
+                            "created from it whenever it is created again", enabled_in=("running", "stopped"),
+                            attributes=_IMAGE)
+SERVICE_ACTIONS = (SERVICE_START, SERVICE_STOP, SERVICE_RESTART, SERVICE_DELETE, SERVICE_SCALEUP, SERVICE_SCALEDOWN,
+                   SERVICE_SNAPSHOT, SERVICE_SAVE, SERVICE_REPORT)
 
 a = Attributes("service")
 SERVICE = cords_kind("service", "A plan instantiated: one contract per node, placed, provisioned and configured", (
@@ -57,6 +71,10 @@ SERVICE = cords_kind("service", "A plan instantiated: one contract per node, pla
     a("account", "Account the service belongs to.", mutable=False, server_managed=True),
     a("provider", "Provider every node goes to, overriding the nodes' own (accords submit --provider).",
       mutable=False),
+    a("parent", "URL of the service this one is nested in (it instantiates a complex node of it), if any.",
+      mutable=False, server_managed=True),
+    a("node", "Name of the complex node of the parent service this service instantiates.", mutable=False,
+      server_managed=True),
     a("rollback", "On a failed deployment, delete what succeeded (true) or keep it (false).", type="boolean",
       default=True, mutable=False),
     a.enum("state", SERVICE_STATES, "Where the service is: deploying, running, stopping, stopped, starting, "
@@ -79,6 +97,9 @@ del a
 CATEGORIES = (SERVICE, *SERVICE_ACTIONS)
 
 
+_GOALS = {"deploying": "running", "starting": "running", "stopping": "stopped", "deleting": "deleted"}
+
+
 def derive_state(current: str, nodes: dict[str, dict], *, failure: str | None) -> tuple[str, str | None]:
     """The service's state and message from its nodes' latest reports.
 
@@ -86,8 +107,19 @@ def derive_state(current: str, nodes: dict[str, dict], *, failure: str | None) -
     one failed node fails the service; when every node is gone after a failure, the
     failure stays the service's message (a rolled back deployment is still a failed one).
     """
+    # Copies scaled down are gone for good: they no longer count (unless nothing else is left).
+    nodes = {name: report for name, report in nodes.items()
+             if not (report.get("copy_of") and report.get("state") == "deleted")} or nodes
     states = [report.get("state") for report in nodes.values()]
     failed = sorted(name for name, report in nodes.items() if report.get("state") == "failed")
+    # A rollback leaves shared nodes to their other users: what is the service's own is gone.
+    own = [report.get("state") for report in nodes.values() if not report.get("shared")] or states
+    if failure is not None and own and all(s == "deleted" for s in own):
+        return "failed", f"{failure}; rolled back: every node was deleted"
+    if failed and current == "deleting":
+        # Deleting cleans up failed nodes too: the service says why while it waits for them.
+        first = nodes[failed[0]]
+        return "deleting", f"node {failed[0]} failed: {first.get('message') or 'no reason given'}; deleting"
     if failed:
         first = nodes[failed[0]]
         return "failed", f"node {failed[0]} failed: {first.get('message') or 'no reason given'}"
@@ -97,6 +129,11 @@ def derive_state(current: str, nodes: dict[str, dict], *, failure: str | None) -
         return "deleted", None
     if failure is not None and current == "failed":
         return "failed", f"{failure}; rolling back"
+    # A transitional state ends at its own goal only: reports sent before a node heard of the
+    # action (still stopped, after a start) must not settle the service where it came from.
+    goal = _GOALS.get(current)
+    if goal is not None:
+        return (goal, None) if states and all(s == goal for s in states) else (current, None)
     if states and all(s == "running" for s in states):
         return "running", None
     if states and all(s == "stopped" for s in states):

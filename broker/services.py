@@ -12,42 +12,23 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import replace
 from urllib.parse import urlsplit
 
+from broker.deployment import CONTRACT_ACTIONS as _CONTRACT_ACTIONS, CONTRACT_TYPE, Deployment, contract_location
 from broker.gateway import Gateway, peer_error
 from broker.model import SERVICE, SERVICE_DELETE, derive_state
 from cords.model.plan import PLAN
-from occi.errors import BadRequest, Conflict, Forbidden, NotFound, NotImplementedByServer, OcciError
+from occi.errors import BadRequest, Conflict, Forbidden, NotFound, OcciError
 from occi.store.base import EntityRecord
 
 __all__ = ["Services", "CONTRACT_TYPE", "contract_location"]
 
-#: The contract kind at the provisioning component (by type id: the broker never imports it).
-CONTRACT_TYPE = "http://scheme.compatibleone.fr/scheme/compatible#contract"
-_CONTRACT_ACTIONS = "http://scheme.compatibleone.fr/scheme/compatible/contract/action#"
-_NAMESPACE = uuid.UUID("4b0f7d8e-5c1a-4f57-9d8e-6a1c0c2b7e51")
 S = "occi.service."
-
-
-def contract_location(service_location: str, node: str) -> str:
-    """Where the contract of ``node`` of a service lives: derived, so creating it twice is harmless."""
-    return f"/contract/{uuid.uuid5(_NAMESPACE, service_location + '#' + node)}"
-
-
-def _by_node(compiled: dict) -> tuple[dict[str, list], dict[str, list[str]]]:
-    """Each node's statements (configuration then release, with phase and index) and dependencies."""
-    statements: dict[str, list] = {node["name"]: [] for node in compiled["nodes"]}
-    for phase in ("configuration", "release"):
-        counters: dict[str, int] = {}
-        for statement in compiled["instructions"].get(phase, []):
-            index = counters.get(statement["node"], 0)
-            counters[statement["node"]] = index + 1
-            statements[statement["node"]].append({**statement, "phase": phase, "index": index})
-    depends: dict[str, list[str]] = {name: [] for name in statements}
-    for node, dependency in compiled["edges"]:
-        if dependency not in depends[node]:
-            depends[node].append(dependency)
-    return statements, depends
+#: What a service action asks of a node it shares with other services (the last user out releases it).
+_SHARED = {"start": ("attach", {}), "restart": ("attach", {}), "stop": ("detach", {"release": "stop"}),
+           "delete": ("detach", {"release": "delete"})}
+_TRANSITIONAL = {"start": "starting", "stop": "stopping", "restart": "starting", "delete": "deleting"}
 
 
 class Services:
@@ -80,49 +61,17 @@ class Services:
         if plan.attributes.get("occi.plan.manifest"):
             a.setdefault(S + "manifest", plan.attributes["occi.plan.manifest"])
         a[S + "account"] = entity.owner
-        for node in compiled["nodes"]:
-            if node["type"] != "simple":
-                raise NotImplementedByServer(
-                    f"node {node['name']} is a complex node (a nested manifest {node.get('manifest')!r}); this broker "
-                    "does not instantiate nested services yet", code="complex-node", where=f"node {node['name']}")
-            if node["scope"] == "common":
-                raise NotImplementedByServer(
-                    f"node {node['name']} is a common node; this broker does not share contracts between services "
-                    "yet", code="common-node", where=f"node {node['name']}")
-        statements, depends = _by_node(compiled)
         base = self.provisioning.base_url()
-        service_url = ctx.urls.absolute(entity.location)
-        client = self.provisioning.as_caller(ctx.authorization, base_url=base)
-        contracts: dict[str, str] = {}
+        deployment = Deployment(client=self.provisioning.as_caller(ctx.authorization, base_url=base), base=base,
+                                ctx=ctx)
         try:
-            for node in compiled["nodes"]:
-                name = node["name"]
-                location = contract_location(entity.location, name)
-                attributes = {
-                    "occi.contract.name": name, "occi.contract.service": service_url,
-                    "occi.contract.plan": a[S + "plan"], "occi.contract.node": node,
-                    "occi.contract.configuration": statements[name], "occi.contract.depends": depends[name],
-                    "occi.contract.provider": a.get(S + "provider") or node.get("provider") or "any",
-                    "occi.contract.rollback": a.get(S + "rollback", True),
-                }
-                client.replace(base + location, kind=CONTRACT_TYPE, attributes=attributes)
-                contracts[name] = base + location
+            deployment.instantiate(entity, plan, root=ctx.urls.absolute(entity.location))
         except (OcciError, OSError) as exc:
-            self._undo(client, contracts.values())
+            deployment.undo()
+            if isinstance(exc, OcciError) and not deployment.peer_failed:
+                raise                     # the plan cannot be deployed as it is: the client's to fix
             raise peer_error(exc, what=f"creating the contracts of {a[S + 'name']}") from None
-        now = int(time.time())
-        a[S + "contracts"] = contracts
-        a[S + "nodes"] = {name: {"contract": url, "state": "pending", "sequence": 0} for name, url in contracts.items()}
-        a.update({S + "state": "deploying", S + "created": now, S + "changed": now})
-        ctx.response_headers.setdefault("X-Accords-Contracts", str(len(contracts)))
-
-    @staticmethod
-    def _undo(client, contracts) -> None:
-        for url in contracts:
-            try:
-                client.action(url, "delete", scheme=_CONTRACT_ACTIONS)
-            except (OcciError, OSError):
-                pass          # the contract stays pending-delete at worst; its reconciler owns it
+        ctx.response_headers.setdefault("X-Accords-Contracts", str(len(deployment.made) + len(deployment.attached)))
 
     def instance(self, plan, action, parameters, ctx) -> None:
         """plan?action=instance: a new service of this plan (its URL in Location)."""
@@ -142,31 +91,149 @@ class Services:
 
     # -- acting -----------------------------------------------------------------------------
     def act(self, entity, action, parameters, ctx) -> None:
-        """start, stop, restart, delete: passed on to every contract, as the caller."""
+        """start, stop, restart, delete: passed on to every node, as the caller (a nested
+        service is acted on in turn; a shared node is attached to or detached from)."""
+        peer = _Peer(self.provisioning, ctx)
+        self._act(entity, action, ctx, peer, root=self._root(entity, ctx))
+
+    def _act(self, entity, action, ctx, peer, *, root: str) -> None:
         a = entity.attributes
-        contracts = a.get(S + "contracts") or {}
-        nodes = a.get(S + "nodes") or {}
-        if contracts:
-            # Wherever the provisioning component is published now (it may have moved).
-            base = self.provisioning.base_url()
-            client = self.provisioning.as_caller(ctx.authorization, base_url=base)
-        for name, url in sorted(contracts.items()):
-            if action is SERVICE_DELETE and (nodes.get(name) or {}).get("state") == "deleted":
+        service_url = ctx.urls.absolute(entity.location)
+        nodes = {name: dict(entry) for name, entry in (a.get(S + "nodes") or {}).items()}
+        for name, entry in sorted(nodes.items()):
+            if action is SERVICE_DELETE and entry.get("state") == "deleted":
                 continue
-            try:
-                client.action(base + urlsplit(url).path, action.term, scheme=_CONTRACT_ACTIONS)
-            except OcciError as exc:
-                if exc.code == "action-not-applicable":
-                    raise Conflict(f"cannot {action.term} node {name}: {exc.message}", code="node-not-ready",
-                                   where=url) from None
-                raise peer_error(exc, what=f"{action.term} of node {name}", where=url) from None
-            except OSError as exc:
-                raise peer_error(exc, what=f"{action.term} of node {name}", where=url) from None
-        transitional = {"start": "starting", "stop": "stopping", "restart": "starting", "delete": "deleting"}
-        a[S + "state"] = transitional[action.term]
+            if entry.get("nested"):
+                child = ctx.session.get(urlsplit(entry["service"]).path)
+                if child is not None:
+                    self._act(child, action, ctx, peer, root=root)
+                    ctx.session.update(child, expected_version=child.version)
+                    entry.update(state=child.attributes[S + "state"], message=None)
+                continue
+            url = peer.base + urlsplit(entry["contract"]).path
+            if entry.get("shared"):
+                term, extra = _SHARED[action.term]
+                extra = {**extra, "group": root} if term == "attach" else extra
+                after = peer.act(url, term, node=name, service=service_url, **extra)
+                entry.pop("released", None)
+                users = [u for u in after.attributes.get("occi.contract.users") or []
+                         if u.get("service") != service_url]
+                if term == "detach" and users:
+                    # The others keep it running: for this service the node is done with, and
+                    # what the node said until now is history (a later attach says more).
+                    entry.update(state="stopped" if action.term == "stop" else "deleted", released=True,
+                                 message=f"shared: still used by {len(users)} other service(s)",
+                                 sequence=after.attributes.get("occi.contract.sequence") or entry.get("sequence", 0))
+                continue
+            peer.act(url, action.term, node=name)
+        a[S + "nodes"] = nodes
+        a[S + "state"] = _TRANSITIONAL[action.term]
         a[S + "message"] = None
         a[S + "failure"] = None        # a user's action starts a new story
         a[S + "changed"] = int(time.time())
+        goal = {"start": "running", "stop": "stopped", "delete": "deleted"}.get(action.term)
+        if goal and all(entry.get("released") or entry.get("state") == goal for entry in nodes.values()):
+            # Every node is there already (or left to a shared node's other users): no report
+            # will come to move the service on.
+            a[S + "state"], a[S + "message"] = derive_state(a[S + "state"], nodes, failure=None)
+
+    # -- scaling ----------------------------------------------------------------------------
+    def scale_up(self, entity, action, parameters, ctx) -> None:
+        """scaleup(node, count): ``count`` more copies of a simple node, each a contract of its own."""
+        a = entity.attributes
+        name = parameters["node"]
+        nodes = {key: dict(entry) for key, entry in (a.get(S + "nodes") or {}).items()}
+        original = nodes.get(name)
+        if original is None or original.get("copy_of"):
+            raise BadRequest(f"{entity.location} has no node {name!r} to copy (nodes: {', '.join(sorted(nodes))})",
+                             code="unknown-node", where="node")
+        if original.get("nested") or original.get("shared"):
+            raise Conflict(f"node {name} is {'a nested service' if original.get('nested') else 'shared'}: only a "
+                           "service's own simple nodes scale (scale the nested service itself)",
+                           code="node-does-not-scale", where="node")
+        plan = self.plan_of(entity, ctx)
+        base = self.provisioning.base_url()
+        deployment = Deployment(client=self.provisioning.as_caller(ctx.authorization, base_url=base), base=base,
+                                ctx=ctx)
+        copies = 0
+        index = 2
+        try:
+            while copies < parameters.get("count", 1):
+                copy = f"{name}-{index}"
+                index += 1
+                if copy in nodes:
+                    continue
+                url = deployment.copy(entity, plan, node=name, copy=copy, root=self._root(entity, ctx))
+                nodes[copy] = {"contract": url, "state": "pending", "sequence": 0, "copy_of": name}
+                copies += 1
+        except (OcciError, OSError) as exc:
+            deployment.undo()
+            raise peer_error(exc, what=f"scaling node {name} up") from None
+        a[S + "nodes"] = nodes
+        a[S + "contracts"] = {**(a.get(S + "contracts") or {}), **{k: v["contract"] for k, v in nodes.items()
+                                                                    if v.get("copy_of") == name}}
+        a[S + "state"], a[S + "message"], a[S + "failure"] = "starting", None, None
+        a[S + "changed"] = int(time.time())
+
+    def scale_down(self, entity, action, parameters, ctx) -> None:
+        """scaledown(node, count): the newest ``count`` copies of a node are deleted (a deleted copy
+        stays listed, and no longer counts in the service's state)."""
+        a = entity.attributes
+        name = parameters["node"]
+        nodes = {key: dict(entry) for key, entry in (a.get(S + "nodes") or {}).items()}
+        copies = sorted((key for key, entry in nodes.items() if entry.get("copy_of") == name
+                         and entry.get("state") not in ("deleting", "deleted")),
+                        key=lambda key: int(key.rsplit("-", 1)[1]), reverse=True)
+        if not copies:
+            raise Conflict(f"node {name} of {entity.location} has no copies to remove (scaledown never removes the "
+                           "node itself)", code="nothing-to-scale-down", where="node")
+        peer = _Peer(self.provisioning, ctx)
+        for copy in copies[: parameters.get("count", 1)]:
+            peer.act(peer.base + urlsplit(nodes[copy]["contract"]).path, "delete", node=copy)
+            nodes[copy]["state"] = "deleting"
+        a[S + "nodes"] = nodes
+        a[S + "failure"] = None              # removing a failed copy is how a service recovers from it
+        if a.get(S + "state") == "failed":
+            a[S + "state"], a[S + "message"] = derive_state("starting", nodes, failure=None)
+        a[S + "changed"] = int(time.time())
+
+    # -- images -----------------------------------------------------------------------------
+    def take_images(self, entity, action, parameters, ctx) -> None:
+        """snapshot and save: asked of every node of the service's own (nested ones too; shared
+        nodes belong to all their users and are left out). Taken asynchronously: each
+        contract's ``images`` lists them, its events say how it went."""
+        targets = list(self._own_nodes(entity, ctx))
+        busy = sorted(f"{path} ({entry.get('state')})" for path, entry in targets
+                      if entry.get("state") not in ("running", "stopped"))
+        if busy:
+            raise Conflict(f"an image is taken of running or stopped nodes; not ready: {', '.join(busy)}",
+                           code="node-not-ready", where=entity.location)
+        peer = _Peer(self.provisioning, ctx)
+        for path, entry in targets:
+            extra = {"name": f"{parameters['name']}-{path}"} if parameters.get("name") else {}
+            peer.act(peer.base + urlsplit(entry["contract"]).path, action.term, node=path, **extra)
+
+    def _own_nodes(self, entity, ctx, prefix: str = ""):
+        for name, entry in sorted((entity.attributes.get(S + "nodes") or {}).items()):
+            if entry.get("shared") or entry.get("state") == "deleted":
+                continue
+            if entry.get("nested"):
+                child = ctx.session.get(urlsplit(entry["service"]).path)
+                if child is not None:
+                    yield from self._own_nodes(child, ctx, prefix=f"{prefix}{name}.")
+                continue
+            yield prefix + name, entry
+
+    @staticmethod
+    def _root(entity, ctx) -> str:
+        """The URL of the service at the top of ``entity``'s nesting (the deployment's group)."""
+        current = entity
+        for _ in range(16):
+            found = _parent(current, ctx)
+            if found is None:
+                break
+            current = found
+        return ctx.urls.absolute(current.location)
 
     def report(self, entity, action, parameters, ctx) -> None:
         """What a contract says of itself; older reports than the one kept are ignored."""
@@ -183,20 +250,100 @@ class Services:
         nodes[node] = {key: parameters.get(key) or None for key in ("state", "message", "provider", "hostname",
                                                                      "agent", "reference")}
         nodes[node].update(contract=contracts[node], sequence=parameters["sequence"])
+        for flag in ("shared", "copy_of"):
+            if kept.get(flag):
+                nodes[node][flag] = kept[flag]
+        if kept.get("state") == "deleting" and parameters["state"] not in ("deleting", "deleted"):
+            nodes[node]["state"] = "deleting"       # told to go: a report from before it heard is history
         a[S + "nodes"] = nodes
-        current = a.get(S + "state") or "deploying"
-        if parameters["state"] == "failed" and not a.get(S + "failure") and current in ("deploying", "starting"):
-            a[S + "failure"] = f"node {node} failed: {parameters.get('message') or 'no reason given'}"
-        state, message = derive_state(current, nodes, failure=a.get(S + "failure"))
-        if state != current:
-            a[S + "changed"] = int(time.time())
-        a[S + "state"], a[S + "message"] = state, message
+        if nodes[node]["state"] == "failed":
+            _note_failure(a, f"node {node} failed: {parameters.get('message') or 'no reason given'}")
+        _derive(a)
+        self._tell_parent(entity, ctx)
+
+    @staticmethod
+    def _tell_parent(entity, ctx) -> None:
+        """A nested service's state is its complex node's state in the parent service (and up)."""
+        child = entity
+        for _ in range(16):
+            parent = _parent(child, ctx)
+            if parent is None:
+                return
+            c, p = child.attributes, parent.attributes
+            nodes = dict(p.get(S + "nodes") or {})
+            kept = nodes.get(c.get(S + "node")) or {}
+            nodes[c.get(S + "node")] = {**kept, "service": ctx.urls.absolute(child.location), "nested": True,
+                                        "state": c.get(S + "state"), "message": c.get(S + "message"),
+                                        "sequence": (kept.get("sequence") or 0) + 1}
+            p[S + "nodes"] = nodes
+            if c.get(S + "state") == "failed":
+                _note_failure(p, f"node {c.get(S + 'node')} failed: {c.get(S + 'message') or 'no reason given'}")
+            _derive(p)
+            ctx.session.update(parent, expected_version=parent.version)
+            child = parent
 
     def delete(self, entity, ctx) -> None:
-        """DELETE /service/ID forgets a service only once its nodes are gone (?action=delete first)."""
-        live = [name for name, report in (entity.attributes.get(S + "nodes") or {}).items()
-                if report.get("state") != "deleted"]
+        """DELETE /service/ID forgets a service only once its nodes are gone (?action=delete first),
+        and the services nested in it with it; a nested service goes with its parent only."""
+        a = entity.attributes
+        if _parent(entity, ctx) is not None:
+            raise Conflict(f"{entity.location} is node {a.get(S + 'node')} of {a[S + 'parent']}: delete that service",
+                           code="nested-service", where=entity.location)
+        live = [name for name, report in (a.get(S + "nodes") or {}).items() if report.get("state") != "deleted"]
         if live:
             raise Conflict(f"{entity.location} still has {len(live)} node(s) ({', '.join(sorted(live)[:5])}); "
                            "delete them first with POST ?action=delete", code="service-has-nodes",
                            where=entity.location)
+        for report in (a.get(S + "nodes") or {}).values():
+            child = ctx.session.get(urlsplit(report["service"]).path) if report.get("nested") else None
+            if child is not None:
+                self.delete(replace(child, attributes={**child.attributes, S + "parent": None}), ctx)
+                ctx.session.delete(child.location)
+
+
+def _parent(service, ctx):
+    """The stored service ``service`` is nested in, if any (nesting is bounded: callers stop at 16)."""
+    url = service.attributes.get(S + "parent")
+    return ctx.session.get(urlsplit(url).path) if url else None
+
+
+def _note_failure(a: dict, failure: str) -> None:
+    if not a.get(S + "failure") and (a.get(S + "state") or "deploying") in ("deploying", "starting"):
+        a[S + "failure"] = failure
+
+
+def _derive(a: dict) -> None:
+    current = a.get(S + "state") or "deploying"
+    state, message = derive_state(current, a.get(S + "nodes") or {}, failure=a.get(S + "failure"))
+    if state != current:
+        a[S + "changed"] = int(time.time())
+    a[S + "state"], a[S + "message"] = state, message
+
+
+class _Peer:
+    """The provisioning component as the caller, found once per request, on first use."""
+
+    def __init__(self, gateway, ctx):
+        self.gateway, self.ctx = gateway, ctx
+        self._client = None
+        self._base = None
+
+    @property
+    def base(self) -> str:
+        if self._base is None:
+            # Wherever the provisioning component is published now (it may have moved).
+            self._base = self.gateway.base_url()
+        return self._base
+
+    def act(self, url: str, term: str, *, node: str, **parameters):
+        if self._client is None:
+            self._client = self.gateway.as_caller(self.ctx.authorization, base_url=self.base)
+        try:
+            return self._client.action(url, term, scheme=_CONTRACT_ACTIONS, **parameters)
+        except OcciError as exc:
+            if exc.code == "action-not-applicable":
+                raise Conflict(f"cannot {term} node {node}: {exc.message}", code="node-not-ready",
+                               where=url) from None
+            raise peer_error(exc, what=f"{term} of node {node}", where=url) from None
+        except OSError as exc:
+            raise peer_error(exc, what=f"{term} of node {node}", where=url) from None

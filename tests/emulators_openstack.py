@@ -24,10 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+import pytest
+
 from tests.emulators import EMU, emulator, free_port, require_emulator
 
 __all__ = ["MIMIC_VERSION", "KEYSTONE_VERSION", "PASSWORD", "TEST_IMAGE", "WINDOWS_IMAGE", "ZONES",
-           "Mimic", "Keystone", "Cloud", "start_mimic", "start_keystone"]
+           "Mimic", "Keystone", "Cloud", "start_mimic", "start_keystone", "mimic_server", "keystone_server"]
 
 MIMIC_VERSION = "2.2.0"
 KEYSTONE_VERSION = "30.0.0"
@@ -265,3 +267,19 @@ class Cloud:
 def _common(**config) -> dict:
     return {"password": PASSWORD, "image": TEST_IMAGE, "zones": ZONES, "ready_timeout": 20, "poll_interval": 0.2,
             "connect_timeout": 5, "read_timeout": 15, **config}
+
+
+# Fixtures for the test modules that import them (tests/broker/providers/test_openstack.py,
+# tests/e2e/): pytest keeps one instance per importing module in each test process.
+@pytest.fixture(scope="session")
+def mimic_server(tmp_path_factory):
+    """One mimic per test process; each test has a tenant of its own."""
+    with start_mimic(tmp_path_factory.mktemp("mimic")) as mimic:
+        yield mimic
+
+
+@pytest.fixture(scope="session")
+def keystone_server(mimic_server, tmp_path_factory):
+    """One Keystone per test process, its catalog pointing at mimic's Nova."""
+    with start_keystone(tmp_path_factory.mktemp("keystone"), mimic_server) as keystone:
+        yield keystone

@@ -7,8 +7,9 @@ and the account (``own``: the account that owns every seeded entity; ``other``: 
 
 Routes: discovery (both paths), user mixins (POST and DELETE /-/), the root, every kind's
 collection (GET, POST) and seeded entity (GET, POST, PUT, DELETE, each action), every mixin's
-collection, mixin membership (POST, PUT, DELETE on a user mixin), and security's /introspect
-and /whoami. Collection-wide DELETE and actions on collections are not in the matrix.
+collection, mixin membership (POST, PUT, DELETE on a user mixin), security's /introspect
+and /whoami, and provisioning's /drift and /preview. Collection-wide DELETE and actions on
+collections are not in the matrix.
 
 Each component runs in-process (its own model, hooks, policy and extra routes) over SQLite.
 It is seeded once per module by an admin of account ``a`` (one entity of every kind, a user
@@ -71,7 +72,11 @@ ACCESS: dict[str, dict[str, dict[str, str]]] = {
                                agent=NONE, service=WRITE_ALL),
                      # Events and instructions: the reconciler writes them, clients only read.
                      "record": dict(admin=WRITE_ALL, provider=READ_OWN, ccmp=READ_OWN, auditor=NONE,
-                                    operator=READ_ALL, agent=NONE, service=READ_ALL)},
+                                    operator=READ_ALL, agent=NONE, service=READ_ALL),
+                     # Providers (clouds and their credentials): operators run their account's, components
+                     # read them all; the accounts that deploy neither see nor change them.
+                     "provider": dict(admin=WRITE_ALL, provider=NONE, ccmp=NONE, auditor=NONE,
+                                      operator=WRITE_OWN_READ_ALL, agent=NONE, service=READ_ALL)},
     # Manifests: as provisioning (providers and the CCMP submit them, operators watch them all).
     "parser": {ANY: dict(admin=WRITE_ALL, provider=WRITE_OWN, ccmp=WRITE_OWN, auditor=NONE, operator=READ_ALL,
                          agent=NONE, service=WRITE_ALL)},
@@ -165,6 +170,10 @@ SEEDS: dict[str, tuple[Seed, ...]] = {
         Seed("contract", COMPATIBLE + "contract", {"occi.contract.name": "n", "occi.contract.node": {"name": "n"}}),
         Seed("event", COMPATIBLE + "event", {"occi.event.what": "create"}, access="record"),
         Seed("instruction", COMPATIBLE + "instruction", {"occi.instruction.method": "system"}, access="record"),
+        # A provider's name is its location: a second one (the matrix's POST) needs another.
+        Seed("provider", "http://accords.example/occi/provisioning#provider",
+             {"occi.provider.name": "cloud-a", "occi.provider.driver": "local"}, access="provider",
+             fresh={"occi.provider.name": "cloud-b", "occi.provider.driver": "local"}),
         *_CORE, Seed("link", LINK.type_id, source="resource", target="compute")),
     "parser": (
         # Manifest names are unique on the platform: a second one (the matrix's POST) needs another.
@@ -227,7 +236,8 @@ TAG, SPARE, NEW_TAG = ({"term": term, "scheme": TAGS, "location": f"/{term}/"} f
 #: 400 (action-not-applicable) when the seeded state does not allow it.
 ACTION_OUTCOME = {
     ("compute", "start"): 200, ("compute", "stop"): 400, ("compute", "restart"): 400, ("compute", "suspend"): 400,
-    ("compute", "save"): 200,
+    # A compute's image cannot be saved yet (501); its node is not running here (no reconciler).
+    ("compute", "save"): 501,
     ("storage", "online"): 200, ("storage", "offline"): 400,
     ("network", "up"): 200, ("network", "down"): 400,
     ("networkinterface", "up"): 200, ("networkinterface", "down"): 400,
@@ -241,9 +251,17 @@ ACTION_OUTCOME = {
     ("service", "start"): 400, ("service", "stop"): 200, ("service", "restart"): 400, ("service", "delete"): 200,
     # Only the provisioning component reports, and a report without parameters is incomplete.
     ("service", "report"): 400,
+    # Scaling and images apply to a service that runs (the seeded one is deploying).
+    ("service", "scaleup"): 400, ("service", "scaledown"): 400, ("service", "snapshot"): 400,
+    ("service", "save"): 400,
     # Contract actions say what the node should be; asking again changes nothing.
     ("contract", "start"): 200, ("contract", "stop"): 200, ("contract", "restart"): 200,
     ("contract", "delete"): 200,
+    # attach and detach need the service (400 without); the seeded node is not made (no reconciler).
+    ("contract", "attach"): 400, ("contract", "detach"): 400, ("contract", "snapshot"): 409,
+    ("contract", "save"): 409,
+    # Without a worker's providers (no reconciler here) the check records that it could not run.
+    ("provider", "check"): 200,
     # CORDS actions are the serving component's hooks; until they exist they change nothing.
     ("cords_agreement", "instance"): 200,
     ("control", "start"): 200, ("control", "stop"): 200, ("control", "verify"): 200,
@@ -309,6 +327,8 @@ def routes(component: str) -> list[Route]:
               Route("dissociate", "DELETE", TAG["location"], "resource")]
     if component == "security":
         found += [Route("introspect", "POST", "/introspect"), Route("whoami", "GET", "/whoami")]
+    if component == "provisioning":
+        found += [Route("drift", "GET", "/drift?contract={contract}", "contract"), Route("preview", "POST", "/preview")]
     return found
 
 
@@ -333,6 +353,13 @@ def expected(component: str, route: Route, role: str, account: str) -> Expected:
         return Expected(200)
     if operation == "introspect":
         return Expected(200) if role in ("admin", "service") else Expected(403, "role-forbidden")
+    # Provisioning's questions: whoever reads the contract (here no reconciler answers them: 503).
+    if operation == "drift":
+        if not may_read(level, account):
+            return _refused(role_level=reads(level))
+        return Expected(503, "no-reconciler")
+    if operation == "preview":
+        return Expected(503, "no-reconciler") if reads(level) else Expected(403, "role-forbidden")
     if operation == "list":
         if not reads(level):
             return Expected(403, "role-forbidden")
@@ -436,13 +463,14 @@ class Platform:
     def call(self, role: str, account: str, method: str, path: str, body=None, *, accept: str = JSON_TYPE):
         headers = {"Authorization": f"Bearer {_token(role, account)}", "Accept": accept}
         if body is not None:
-            headers["Content-Type"] = "application/json" if path == "/introspect" else JSON_TYPE
+            headers["Content-Type"] = "application/json" if path in ("/introspect", "/preview") else JSON_TYPE
         result = self.client.simulate_request(method, path, headers=headers,
                                               body=json.dumps(body) if body is not None else None)
         # 501 is a 5xx a route may answer on purpose (an action declared but not built yet), and
         # 503 no-publisher one a component without peers answers when it needs them.
         assert result.status_code < 500 or result.status_code == 501 or (
-            result.status_code == 503 and "no-publisher" in result.text), f"{method} {path} as {role}-{account}: {result.text}"
+            result.status_code == 503 and ("no-publisher" in result.text or "no-reconciler" in result.text)), \
+            f"{method} {path} as {role}-{account}: {result.text}"
         return result
 
     def close(self) -> None:
@@ -556,6 +584,8 @@ def _body(component: str, route: Route, locations: dict[str, str]):
         return {"locations": [locations["resource"]]}
     if route.operation == "introspect":
         return {"token": "not-a-token-of-anybody"}
+    if route.operation == "preview":
+        return {"nodes": [{"name": "n"}]}
     if route.operation == "create":
         body = {"kind": seed.kind,
                 "attributes": _resolve(seed.fresh if seed.fresh is not None else seed.attributes, locations)}

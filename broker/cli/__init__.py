@@ -5,7 +5,8 @@ import argparse
 import sys
 
 from broker import components
-from broker.cli import accounts, documents, identity, imports, inventory, services, submit, users
+from broker.cli import accounts, documents, identity, imports, inventory, providers, services, submit, users
+from broker.cli import events, plan
 from broker.cli.output import CliError
 from occi.errors import OcciError
 
@@ -64,7 +65,8 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--exit-after", type=float, default=None, help=argparse.SUPPRESS)
 
     # Commands that talk to a running platform; each module adds its own and sets ``run``.
-    for module in (inventory, identity, users, accounts, documents, submit, services, imports):
+    for module in (inventory, identity, users, accounts, documents, submit, plan, services, events, imports,
+                   providers):
         module.add_parsers(sub)
     return top
 

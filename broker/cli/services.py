@@ -3,9 +3,16 @@
 does after the manifest is stored (instantiate the plan, follow every node).
 
 SERVICE is a service URL or a service name (the newest service of that name). Following a
-service prints a line on stderr each time a node changes state; ``--json`` prints one object
-at the end: ``service``, ``state``, ``message`` and ``nodes`` (name, provider, state,
-hostname, agent, message). Exit 1 when the service ends failed.
+service shows a progress line per node on stderr (:mod:`broker.cli.progress`: redrawn in place
+on a terminal, a line per change elsewhere); ``--json`` prints one object at the end:
+``service``, ``state``, ``message`` and ``nodes`` (name, provider, state, hostname, agent,
+message). Exit 1 when the service ends failed.
+
+``accords status`` also asks the provisioning component what the providers really report
+(``GET /drift``; ``--no-check`` skips it): each node gets ``reported`` and ``verdict``, the
+report a ``drift`` list (empty: none; null: not checked) and ``extra`` nodes. Exit 1 when the
+service failed, else 2 when drift was found, else 0; a provider that could not be asked is
+shown as unknown and does not change the exit status.
 """
 from __future__ import annotations
 
@@ -14,11 +21,19 @@ import sys
 import time
 
 from broker.cli.output import CliError, emit, table
+from broker.cli.progress import NodeProgress
 from broker.cli.session import CliCredentials, add_platform_options, locate, occi_client
+from occi.errors import OcciError
 
-__all__ = ["add_parsers", "SERVICE_CATEGORY", "instantiate", "follow", "summary"]
+__all__ = ["add_parsers", "SERVICE_CATEGORY", "CONTRACT_CATEGORY", "instantiate", "follow", "summary", "clients",
+           "resolve", "SETTLED", "EXIT_DRIFT"]
 
 SERVICE_CATEGORY = "http://scheme.compatibleone.fr/scheme/compatible#service"
+CONTRACT_CATEGORY = "http://scheme.compatibleone.fr/scheme/compatible#contract"
+#: Service states in which nothing moves until someone asks for something.
+SETTLED = ("running", "stopped", "deleted", "failed")
+#: ``accords status``'s exit status when the providers report something else than believed.
+EXIT_DRIFT = 2
 PLAN_ACTIONS = "http://scheme.compatibleone.fr/scheme/compatible/plan/action#"
 SERVICE_ACTIONS = "http://scheme.compatibleone.fr/scheme/compatible/service/action#"
 
@@ -30,6 +45,8 @@ def add_parsers(sub) -> None:
 
     status = sub.add_parser("status", help="a service and each of its nodes: state, provider, addresses")
     status.add_argument("service", help="service URL or name")
+    status.add_argument("--no-check", action="store_true",
+                        help="do not ask the providers what they report (no drift check)")
     add_platform_options(status, publisher=True)
     status.set_defaults(run=show_status)
 
@@ -45,16 +62,25 @@ def add_parsers(sub) -> None:
         command.set_defaults(run=act, service_action=verb)
 
 
-def _broker(args):
+def clients(args, *, provisioning: bool = False):
+    """The broker's client, and the provisioning component's too when asked: found through the publisher."""
     from broker.cli.submit import _url_for
 
     platform = locate(args)
     credentials = CliCredentials(platform)
     publisher = occi_client(platform.need_publisher(), credentials)
-    return occi_client(_url_for(publisher, SERVICE_CATEGORY, "broker"), credentials)
+    broker = occi_client(_url_for(publisher, SERVICE_CATEGORY, "broker"), credentials)
+    if not provisioning:
+        return broker
+    return broker, occi_client(_url_for(publisher, CONTRACT_CATEGORY, "provisioning"), credentials)
 
 
-def _resolve(broker, given: str) -> str:
+def _broker(args):
+    return clients(args)
+
+
+def resolve(broker, given: str) -> str:
+    """The URL of the service ``given`` names (a URL, a /service/ path, or a name: the newest)."""
     if "://" in given or given.startswith("/service/"):
         return broker.transport.url(given)
     found = broker.list_entities("/service/", filters={"occi.service.name": given})
@@ -78,23 +104,67 @@ def _text(report: dict) -> str:
     lines = [f"service {report.get('name')}: {report['state']}  {report['service']}"]
     if report.get("message"):
         lines.append(f"  {report['message']}")
-    lines.append(table(report["nodes"], (("node", "name"), ("state", "state"), ("provider", "provider"),
-                                         ("hostname", "hostname"), ("agent", "agent"))))
+    checked = report.get("drift") is not None
+    columns = (("name", "node"), ("state", "believed" if checked else "state"),
+               *((("reported_state", "reported"), ("verdict", "check")) if checked else ()),
+               ("provider", "provider"), ("hostname", "hostname"), ("agent", "agent"))
+    rows = [{**node, "reported_state": (node.get("reported") or {}).get("state")} for node in report["nodes"]]
+    lines.append(table(rows, columns))
+    if report.get("check_error"):
+        lines.append(f"drift: not checked: {report['check_error']}")
+    elif checked:
+        lines += _drift_lines(report)
     return "\n".join(lines)
 
 
-def follow(broker, url: str, *, until: tuple[str, ...], timeout: float, quiet: bool = False) -> dict:
-    """Poll the service until its state is one of ``until`` or failed; a stderr line per change."""
+def _drift_lines(report: dict) -> list[str]:
+    lines = []
+    for node in report["nodes"]:
+        if node.get("verdict") == "unknown":
+            lines.append(f"  {node['name']}: {node.get('check')}")
+    for entry in report.get("unknown_providers") or []:
+        lines.append(f"  provider {entry['provider']}: unknown, because {entry['message']}")
+    drift = report["drift"]
+    if not drift:
+        lines.append("drift: none (every provider reports what the broker believes)" if not lines
+                     else "drift: none found where the providers answered")
+        return lines
+    lines.append(f"drift: {len(drift)} finding{'s' * (len(drift) > 1)}")
+    lines += [f"  {entry['kind']}: {entry['message']}" for entry in drift]
+    return lines
+
+
+def with_drift(report: dict, provisioning, url: str) -> dict:
+    """``report`` (a :func:`summary`) with what the providers report: per node ``reported``,
+    ``verdict`` and ``check``; ``drift``, ``extra``, ``unknown_providers``; or ``check_error``."""
+    try:
+        answer = provisioning.transport.request("GET", "/drift", params={"service": url},
+                                                headers={"Accept": "application/json"}).json()
+    except (OcciError, OSError, ValueError) as exc:
+        # The broker's view is still worth showing: say why the providers' is missing.
+        report.update(drift=None, extra=None, check_error=getattr(exc, "message", None) or exc.__class__.__name__)
+        return report
+    checks = {entry["node"]: entry for entry in answer.get("nodes", [])}
+    for node in report["nodes"]:
+        entry = checks.get(node["name"]) or {}
+        node.update(reference=(entry.get("believed") or {}).get("reference"), reported=entry.get("reported"),
+                    verdict=entry.get("verdict"), check=entry.get("message"))
+    report.update(drift=answer.get("drift", []), extra=answer.get("extra", []),
+                  unknown_providers=[u for u in answer.get("unknown", []) if not u.get("node")])
+    return report
+
+
+def follow(broker, url: str, *, until: tuple[str, ...], timeout: float, quiet: bool = False,
+           progress: NodeProgress | None = None) -> dict:
+    """Poll the service until its state is one of ``until`` or failed, showing each node's progress
+    on stderr (``progress``, by default one for ``until[0]``; nothing when ``quiet``)."""
     deadline = time.monotonic() + timeout
-    seen: dict[str, str] = {}
+    if progress is None and not quiet:
+        progress = NodeProgress(goal=until[0], stream=sys.stderr)
     while True:
         attributes = broker.get(url).attributes
-        for name, report in sorted((attributes.get("occi.service.nodes") or {}).items()):
-            line = f"{report.get('state')}" + (f" ({report['message']})" if report.get("message") else "")
-            if seen.get(name) != line and not quiet:
-                where = f" on {report['provider']}" if report.get("provider") else ""
-                print(f"  {name}{where}: {line}", file=sys.stderr)
-            seen[name] = line
+        if progress is not None:
+            progress.update(attributes.get("occi.service.nodes") or {})
         state = attributes.get("occi.service.state")
         if state in until or state == "failed":
             return attributes
@@ -132,15 +202,25 @@ def list_services(args) -> int:
 
 def show_status(args) -> int:
     broker = _broker(args)
-    url = _resolve(broker, args.service)
+    url = resolve(broker, args.service)
     report = summary(url, broker.get(url).attributes)
+    report.update(drift=None, extra=None)
+    if not args.no_check:
+        try:
+            provisioning = clients(args, provisioning=True)[1]
+        except CliError as exc:
+            report["check_error"] = exc.message
+        else:
+            with_drift(report, provisioning, url)
     emit(args, report, _text)
-    return 1 if report["state"] == "failed" else 0
+    if report["state"] == "failed":
+        return 1
+    return EXIT_DRIFT if report.get("drift") else 0
 
 
 def act(args) -> int:
     broker = _broker(args)
-    url = _resolve(broker, args.service)
+    url = resolve(broker, args.service)
     broker.action(url, args.service_action, scheme=SERVICE_ACTIONS)
     if not args.wait:
         attributes = broker.get(url).attributes

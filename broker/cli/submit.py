@@ -10,7 +10,8 @@ checks both documents on the platform and stores nothing.
 
 Then the broker instantiates the plan as a service (``--plan-only`` stops before), on the
 provider ``--provider`` names for every node, else where each node asks to go; with
-``--wait`` every node is followed (a line per change on stderr) until the service runs or
+``--wait`` every node is followed (a progress bar per node redrawn on stderr when it is a
+terminal, else a line per change: :mod:`broker.cli.progress`) until the service runs or
 fails (exit 1). ``--json`` prints one object: ``service``, ``agreement`` (URLs), ``state``,
 ``nodes`` (name, provider, state, hostname, agent), and the documents' answers.
 """

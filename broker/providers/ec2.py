@@ -4,7 +4,9 @@ Every instance is created with its tags in the same ``RunInstances`` call (``Tag
 ``Name``, ``accords-contract`` and the spec's tags, on the instance and its volumes), so an
 instance never exists untagged and a restarted provisioning component finds it by contract.
 ``list`` only reports instances carrying the contract tag. Terminated (and shutting-down)
-instances are gone: ``get`` raises :class:`InstanceNotFound`, ``delete`` answers False.
+instances are gone: ``get`` raises :class:`InstanceNotFound`, ``delete`` answers False. The
+agent's token travels in the instance's user data (``UserData``: the ``libcloud`` driver's boot
+script, which writes the token and starts the agent when the image has it), in no log line or error.
 
 Sizes come from ``DescribeInstanceTypes`` for the configured families (``t3.*``, ``m6i.*``,
 ``c6i.*``, ``r6i.*`` by default); ``create`` picks the smallest that has the cores and memory
@@ -30,6 +32,7 @@ from botocore.parsers import ResponseParserError
 
 from broker.providers.base import (CONTRACT_TAG, Instance, InstanceNotFound, NodeSpec, ProviderDriver, ProviderError,
                                    ProviderRefused, ProviderUnavailable, Size)
+from broker.providers.libcloud_compute import DEFAULT_USER_DATA, agent_user_data
 from broker.providers.redaction import REDACTOR, guard_loggers
 
 __all__ = ["Ec2Driver", "DEFAULT_INSTANCE_TYPES", "translate_error"]
@@ -54,6 +57,9 @@ _TRANSIENT = frozenset({
 
 
 _LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer")
+# botocore logs RunInstances' parameters at DEBUG as a dict (``'UserData': '...'``); the token
+# inside is base64 and cannot be matched literally, so the whole value is hidden.
+REDACTOR.register_pattern(r"('UserData':\s*')[^']*")
 
 
 def _guard_loggers() -> None:
@@ -104,7 +110,8 @@ class Ec2Driver(ProviderDriver):
                  key_name: str | None = None, security_groups: Iterable[str] = (),
                  security_group_ids: Iterable[str] = (), subnet_id: str | None = None,
                  connect_timeout: float = 5.0, read_timeout: float = 30.0, max_attempts: int = 3,
-                 ready_timeout: float = 300.0, poll_interval: float = 5.0, snapshot_no_reboot: bool = True):
+                 ready_timeout: float = 300.0, poll_interval: float = 5.0, snapshot_no_reboot: bool = True,
+                 user_data: str = DEFAULT_USER_DATA):
         self.region = region
         self.endpoint_url = endpoint_url
         self.image = image
@@ -116,6 +123,8 @@ class Ec2Driver(ProviderDriver):
         self.ready_timeout = ready_timeout
         self.poll_interval = poll_interval
         self.snapshot_no_reboot = snapshot_no_reboot
+        #: The boot script given a node with an agent token; ``{token}`` is replaced by it (shell-quoted).
+        self.user_data = user_data
         if isinstance(instance_types, Mapping):
             self.instance_types = list(instance_types)
             self._sizes: list[Size] | None = sorted(
@@ -296,7 +305,15 @@ class Ec2Driver(ProviderDriver):
             params["SecurityGroupIds"] = self.security_group_ids
         if self.subnet_id:
             params["SubnetId"] = self.subnet_id
-        answer = self._call("run_instances", f"create {spec.name} from image {image} as {size.name}", **params)
+        if spec.agent_token:
+            params["UserData"] = agent_user_data(spec.agent_token, self.user_data)    # boto3 base64-encodes it
+        try:
+            answer = self._call("run_instances", f"create {spec.name} from image {image} as {size.name}", **params)
+        except ProviderError as exc:
+            if spec.agent_token:                  # an endpoint that quotes the request back
+                exc.message = exc.message.replace(spec.agent_token, "***")
+                exc.args = (exc.message,)
+            raise
         instance_id = answer["Instances"][0]["InstanceId"]
         log.info("ec2: created %s (%s, %s) for contract %s", instance_id, size.name, image, spec.contract)
         try:

@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 import uuid
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import requests
 from keystoneauth1 import exceptions as ks_exc
@@ -122,12 +122,14 @@ class OpenStackDriver(ProviderDriver):
                  zones: Iterable[str] | None = None, key_name: str | None = None, networks: Iterable[str] = (),
                  security_groups: Iterable[str] = (), connect_timeout: float = 5.0, read_timeout: float = 30.0,
                  retries: int = 2, ready_timeout: float = 300.0, poll_interval: float = 5.0,
-                 reboot_type: str = "SOFT", session: ks_session.Session | None = None,
-                 connection: os_connection.Connection | None = None):
+                 reboot_type: str = "SOFT", metadata: Mapping[str, str] | None = None,
+                 session: ks_session.Session | None = None, connection: os_connection.Connection | None = None):
         self.auth_url, self.region, self.image, self.key_name = auth_url, region, image, key_name
         self.flavor_patterns = list(flavors or [])
         self.zone_names = list(zones) if zones is not None else None
         self.networks, self.security_groups = list(networks), list(security_groups)
+        #: Nova metadata every server gets besides its tags (which win): an operator's labels.
+        self.metadata = dict(metadata or {})
         self.ready_timeout, self.poll_interval, self.reboot_type = ready_timeout, poll_interval, reboot_type
         self._sizes: list[Size] | None = None
         self._flavor_ids: dict[str, str] = {}
@@ -298,7 +300,7 @@ class OpenStackDriver(ProviderDriver):
             raise ProviderRefused(f"openstack zone {spec.zone!r} of {spec.name} is not one of "
                                   f"{', '.join(self.zone_names) or 'none'}", provider=self.name)
         create_id = uuid.uuid4().hex
-        metadata = {**spec.all_tags(), CREATE_KEY: create_id}
+        metadata = {**self.metadata, **spec.all_tags(), CREATE_KEY: create_id}
         for key, value in metadata.items():         # Nova's limits, told before asking
             if not isinstance(value, str) or not 0 < len(key) <= 255 or len(value) > 255:
                 raise ProviderRefused(f"tag {key!r} of {spec.name} does not fit Nova metadata (strings, keys of 1 "

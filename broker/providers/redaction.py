@@ -14,7 +14,7 @@ import logging
 import re
 import threading
 
-__all__ = ["Redactor", "REDACTOR", "guard_loggers"]
+__all__ = ["Redactor", "REDACTOR", "guard_loggers", "register_credentials"]
 
 
 class Redactor(logging.Filter):
@@ -66,6 +66,21 @@ class Redactor(logging.Filter):
 
 
 REDACTOR = Redactor()
+
+
+def register_credentials(credentials) -> None:
+    """Register every string inside ``credentials`` (a provider's secret options, nested or not)
+    with :data:`REDACTOR`, before a driver is made with them."""
+    if isinstance(credentials, dict):
+        for value in credentials.values():
+            register_credentials(value)
+    elif isinstance(credentials, (list, tuple)):
+        for value in credentials:
+            register_credentials(value)
+    elif isinstance(credentials, str):
+        REDACTOR.register(credentials)
+
+
 _counted: dict[tuple[str, ...], int] = {}
 
 

@@ -15,6 +15,7 @@ REGISTRY: dict[str, str] = {
     "openstack": "broker.providers.openstack:OpenStackDriver",
     "opennebula": "broker.providers.opennebula:OpenNebulaDriver",
     "libcloud": "broker.providers.libcloud_compute:LibcloudDriver",
+    "occi": "broker.providers.occi:OcciDriver",
 }
 
 

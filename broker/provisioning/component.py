@@ -1,7 +1,8 @@
 """The ``provisioning`` component: contracts and their instructions and events, driven to their
 desired state by the reconciler (:mod:`broker.provisioning.reconciler`) on the configured
-providers (:mod:`broker.provisioning.clouds`); and the OGF infrastructure model (GFD.224),
-still with stored entities and state-only actions, plus a few templates.
+providers (:mod:`broker.provisioning.clouds`); and the OGF infrastructure face (GFD.224,
+:mod:`broker.provisioning.iaas`): every compute is a node with a contract of its own, os_tpl and
+resource_tpl templates come from the providers; storage, network and links are stored entities.
 
 The broker creates contracts (one per node of a service, as the service's owner) and asks
 for start, stop, restart and delete; the actions only set what the contract should be and
@@ -16,8 +17,14 @@ import threading
 import time
 
 from broker.gateway import Gateway
-from broker.provisioning.model import (CATEGORIES as CONTRACT_CATEGORIES, CONTRACT, CONTRACT_DELETE,
-                                       CONTRACT_RESTART, CONTRACT_START, CONTRACT_STOP, EVENT, INSTRUCTION)
+from broker.provisioning.iaas import IaasFace
+from broker.provisioning.iaas_model import IAAS_CATEGORIES
+from broker.provisioning.model import CONTRACT_SAVE, CONTRACT_SNAPSHOT
+from broker.provisioning.model import (CATEGORIES as CONTRACT_CATEGORIES, CONTRACT, CONTRACT_ATTACH,
+                                       CONTRACT_DELETE, CONTRACT_DETACH, CONTRACT_RESTART, CONTRACT_START,
+                                       CONTRACT_STOP, EVENT, INSTRUCTION)
+from broker.provisioning.provider_model import CATEGORIES as PROVIDER_CATEGORIES, PROVIDER as PROVIDER_KIND
+from broker.provisioning.provider_records import provider_hooks
 from broker.provisioning.records import C, event_record, instruction_records, is_due
 from broker.roles import ADMIN, CCMP, OPERATOR, PROVIDER, SERVICE, roles
 from occi.access import AccessPolicy, Rule
@@ -33,6 +40,8 @@ log = logging.getLogger("accords.provisioning")
 
 TEMPLATE_SCHEME = "http://accords.example/occi/templates#"
 
+#: Provider-neutral templates, beside the providers' own (broker.provisioning.iaas_templates): the
+#: size is a minimum any provider may meet, the image name goes to whichever provider is chosen.
 TEMPLATES = (
     infra.os_template("debian12", scheme=TEMPLATE_SCHEME, title="Debian 12 (bookworm)"),
     infra.os_template("ubuntu2404", scheme=TEMPLATE_SCHEME, title="Ubuntu 24.04 LTS"),
@@ -49,7 +58,11 @@ _READERS = roles(PROVIDER, CCMP, OPERATOR, SERVICE)
 POLICY = AccessPolicy(
     default=Rule(read=_READERS, write=roles(PROVIDER, CCMP, SERVICE)),
     kinds={EVENT.type_id: Rule(read=_READERS, write=roles()), INSTRUCTION.type_id: Rule(read=_READERS,
-                                                                                          write=roles())},
+                                                                                          write=roles()),
+           # Providers are the installation's infrastructure: operators run them (their own
+           # account's; admins any), components read them (credentials are write-only anyway);
+           # the accounts that deploy on them neither see nor change them.
+           PROVIDER_KIND.type_id: Rule(read=roles(OPERATOR, SERVICE), write=roles(OPERATOR))},
     see_all=roles(ADMIN, SERVICE),
     read_all=roles(OPERATOR),
 )
@@ -60,16 +73,26 @@ class Engine:
 
     def __init__(self):
         self.reconciler = None
+        self.clouds = None               # the worker's providers (broker.provisioning.clouds), once attached
+        self.secrets = None              # the key that seals provider credentials, once attached
         self.services = Gateway("http://scheme.compatibleone.fr/scheme/compatible#service", what="broker")
+        self.iaas = IaasFace(wake=self.wake)      # computes are nodes: their contracts report to them
 
     def wake(self) -> None:
         if self.reconciler is not None:
             self.reconciler.wake()
 
     def report(self, record) -> bool:
-        """Tell the contract's service what the contract became; False when it could not be told."""
+        """Tell the contract's service (every user of a shared one) what the contract became; False
+        when one could not be told (all are told again: a service ignores what it already heard)."""
+        if self.iaas.owns(record):
+            return self.iaas.report(record)
+        users = [u.get("service") for u in record.attributes.get(C + "users") or []]
+        told = [self._tell(record, service) for service in users or [record.attributes.get(C + "service")]]
+        return all(told)
+
+    def _tell(self, record, service: str | None) -> bool:
         a = record.attributes
-        service = a.get(C + "service")
         if not service or "/service/" not in service:
             return True                          # nobody to tell
         base = service[: service.index("/service/")]
@@ -81,8 +104,10 @@ class Engine:
                 hostname=a.get(C + "hostname") or "", agent=a.get(C + "agent") or "",
                 reference=a.get(C + "reference") or "", sequence=a.get(C + "sequence") or 0)
         except OcciError as exc:
-            if exc.status == 404:
+            if exc.status == 404 and a.get(C + "desired") == "deleted":
                 return True                      # the service is gone: nothing to keep telling
+            # A 404 for a live contract: the broker stores the service only once all its contracts
+            # exist, and this one may already have moved on. Dropping the report would lose it.
             log.warning("reporting %s to %s: %s %s", record.location, service, exc.status, exc.message)
             return False
         except OSError as exc:
@@ -93,17 +118,23 @@ class Engine:
     def attach(self, store, peers, *, data=None, **options):
         from broker.provisioning.clouds import Clouds
         from broker.provisioning.placement import SimplePlacement
+        from broker.provisioning.provider_records import mirror_file_providers
+        from broker.provisioning.secrets import SecretBox
         from broker.provisioning.reconciler import Reconciler
         from broker.provisioning.tokens import AgentTokens
 
         self.services.attach(peers)
-        clouds = Clouds.from_settings(data)
+        self.secrets = SecretBox.from_settings(data)
+        clouds = self.clouds = Clouds.from_settings(data, store=store, secrets=self.secrets)
+        mirror_file_providers(store, clouds)
         self.reconciler = Reconciler(store, clouds=clouds, placement=SimplePlacement(clouds),
                                      tokens=AgentTokens.from_settings(data), reporter=self.report,
                                      holder=f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}",
                                      **options).start()
+        self.iaas.attach(store, clouds=clouds)
 
         def stop():
+            self.iaas.stop()
             self.reconciler.stop()
             clouds.close()
         return stop
@@ -111,6 +142,8 @@ class Engine:
 
 def hooks(engine: Engine) -> Hooks:
     table = Hooks()
+    provider_hooks(table, engine)
+    engine.iaas.register(table)
 
     @table.on_create(CONTRACT)
     def create(entity, ctx):
@@ -118,6 +151,14 @@ def hooks(engine: Engine) -> Hooks:
         now = time.time()
         a.update({C + "state": "pending", C + "desired": "running", C + "sequence": 1, C + "reported": 0,
                   C + "created": now})
+        a.setdefault(C + "path", a.get(C + "name"))
+        if a.get(C + "scope") == "common":
+            # Shared: no one deployment rolls it back; the group given is its first user's.
+            a[C + "users"] = [{"service": a[C + "service"], "group": a.get(C + "group") or a[C + "service"]}] \
+                if a.get(C + "service") else []
+            a[C + "group"] = None
+        else:
+            a.setdefault(C + "group", a.get(C + "service"))
         records = instruction_records(entity, owner=entity.owner)
         a[C + "instructions"] = len(records)
         a[C + "due"] = is_due(a)
@@ -147,6 +188,67 @@ def hooks(engine: Engine) -> Hooks:
             _after_commit(engine)
         return handler
 
+    def image(save: bool):
+        def handler(entity, action, parameters, ctx):
+            a = entity.attributes
+            if a.get(C + "state") not in ("running", "stopped") or a.get(C + "desired") == "deleted":
+                raise Conflict(f"node {a.get(C + 'name')} is {a.get(C + 'state')}: an image is taken of a running or "
+                               "stopped node", code="node-not-ready", where=entity.location)
+            if a.get(C + "imaging"):
+                return            # one is being taken: asking again (a retried request) changes nothing
+            name = parameters.get("name") or f"{a.get(C + 'name')}-{entity.id.rsplit(':', 1)[-1][:8]}-{int(time.time())}"
+            a[C + "imaging"] = {"name": name, "save": save, "asked": time.time()}
+            a[C + "due"] = is_due(a)
+            ctx.session.insert(_event(entity, ctx, what=action.term, message=f"{ctx.principal.name} asked for image "
+                                                                                 f"{name}"))
+            _after_commit(engine)
+        return handler
+
+    table.on_action(CONTRACT_SNAPSHOT)(image(save=False))
+    table.on_action(CONTRACT_SAVE)(image(save=True))
+
+    @table.on_action(CONTRACT_ATTACH)
+    def attach(entity, action, parameters, ctx):
+        a = entity.attributes
+        _require_shared(entity, action)
+        if a.get(C + "desired") == "deleted":
+            raise Conflict(f"shared node {a.get(C + 'name')} is being deleted: it cannot take a new user",
+                           code="contract-deleted", where=entity.location)
+        users = [u for u in a.get(C + "users") or [] if u.get("service") != parameters["service"]]
+        users.append({"service": parameters["service"], "group": parameters.get("group") or parameters["service"]})
+        a[C + "users"] = users
+        a[C + "service"] = parameters["service"]
+        a[C + "desired"] = "running"
+        a[C + "retry"], a[C + "attempts"] = None, 0
+        a[C + "reported"] = 0                        # the newcomer hears where the node stands
+        a[C + "sequence"] = (a.get(C + "sequence") or 0) + 1
+        a[C + "due"] = is_due(a)
+        ctx.session.insert(_event(entity, ctx, what="attach", message=f"{parameters['service']} uses the shared "
+                                                                        f"node ({len(users)} user(s))"))
+        _after_commit(engine)
+
+    @table.on_action(CONTRACT_DETACH)
+    def detach(entity, action, parameters, ctx):
+        a = entity.attributes
+        _require_shared(entity, action)
+        users = [u for u in a.get(C + "users") or [] if u.get("service") != parameters["service"]]
+        if len(users) == len(a.get(C + "users") or []):
+            return                                       # not a user (any more): a retried request
+        if users:
+            a[C + "users"] = users
+            a[C + "service"] = users[-1]["service"]
+            message = f"{parameters['service']} no longer uses the shared node ({len(users)} user(s) left)"
+        else:
+            # The last user out releases the node, and keeps hearing of it until it is gone.
+            a[C + "desired"] = "deleted" if parameters.get("release", "delete") == "delete" else "stopped"
+            a[C + "users"] = [{"service": parameters["service"], "group": None, "releasing": True}]
+            message = f"{parameters['service']}, the last user, releases the shared node ({a[C + 'desired']})"
+        a[C + "retry"], a[C + "attempts"] = None, 0
+        a[C + "sequence"] = (a.get(C + "sequence") or 0) + 1
+        a[C + "due"] = is_due(a)
+        ctx.session.insert(_event(entity, ctx, what="detach", message=message))
+        _after_commit(engine)
+
     table.on_action(CONTRACT_START)(desire("running"))
     table.on_action(CONTRACT_STOP)(desire("stopped"))
     table.on_action(CONTRACT_RESTART)(desire("running", restart=True))
@@ -165,6 +267,12 @@ def hooks(engine: Engine) -> Hooks:
     return table
 
 
+def _require_shared(entity, action) -> None:
+    if entity.attributes.get(C + "scope") != "common":
+        raise Conflict(f"{entity.location} is not a shared (common) node: {action.term} applies to shared nodes "
+                       "only", code="not-shared", where="?action")
+
+
 def _event(entity, ctx, *, what: str, message: str):
     return event_record(entity.location, entity.attributes, owner=entity.owner, at=time.time(), what=what,
                         message=message, who=ctx.principal.name, after=entity.attributes.get(C + "state"))
@@ -176,11 +284,22 @@ def _after_commit(engine: Engine) -> None:
     engine.wake()
 
 
+def _questions(engine: Engine):
+    """``GET /drift`` and ``POST /preview`` (:mod:`broker.provisioning.questions`), answered with the
+    worker's reconciler once attached."""
+    def routes(app, store, peers=None) -> None:
+        from broker.provisioning.questions import add_routes
+        add_routes(app, store, policy=POLICY, engine=engine)
+    return routes
+
+
 def build():
     from broker.components import Component
 
     engine = Engine()
-    return Component(name="provisioning", model=Model([*infra.CATEGORIES, *TEMPLATES, *CONTRACT_CATEGORIES]),
+    return Component(name="provisioning", model=Model([*infra.CATEGORIES, *TEMPLATES, *IAAS_CATEGORIES,
+                                                                 *CONTRACT_CATEGORIES, *PROVIDER_CATEGORIES]),
                      hooks=hooks(engine), policy=POLICY, attach=engine.attach,
+                     routes=engine.iaas.routes(_questions(engine)),
                      summary="Contracts driven to running nodes on the configured providers; OGF infrastructure "
                              "(compute, storage, network, links, templates)")

@@ -41,8 +41,7 @@ def step_for(method: str, arguments: list, values: dict[tuple[str, str], str]) -
     if method == "configure":
         argument = arguments[0] if arguments else None
         if isinstance(argument, list) and argument[:1] == ["ref"]:
-            root = argument[1].split(".")[0]
-            value = values.get((root, argument[2]))
+            value = values.get((argument[1], argument[2]))         # the path may cross complex nodes
             if value is None:
                 return Step(skip=f"{argument[1]}.{argument[2]} has no value")
             return Step(nature="configure", syntax=f"{metadata_name(argument[1], argument[2])}={value}")

@@ -21,6 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from broker.provisioning.configure import AgentClient, AgentError, step_for
+from broker.provisioning.imaging import take_image
 from broker.provisioning.placement import Unplaceable
 from broker.provisioning.records import C, I, ContractStore
 from broker.providers.base import CONTRACT_TAG, NodeSpec, ProviderError
@@ -164,6 +165,8 @@ class Reconciler:
                 if a.get(C + "reference"):
                     return self._to(record, "starting", what="start", message="starting the node")
                 return self._to(record, "pending", what="start", message="no node yet: provisioning one")
+            if a.get(C + "imaging") and state in ("running", "stopped") and desired == state:
+                return take_image(self, record)
             handler = getattr(self, f"_{state}", None)
             return handler(record) if handler is not None else False
         except StaleWrite:
@@ -192,21 +195,33 @@ class Reconciler:
         a = record.attributes
         self._to(record, "failed", what="fail", outcome="failed", message=message)
         if a.get(C + "rollback") and a.get(C + "desired") == "running":
-            self._roll_back(a.get(C + "service"), failed=a.get(C + "name"))
+            # A shared node's failure fails the deployment of each of its users.
+            groups = [u.get("group") for u in a.get(C + "users") or []] if a.get(C + "scope") == "common" \
+                else [a.get(C + "group") or a.get(C + "service")]
+            for group in filter(None, groups):
+                self._roll_back(group, failed=a.get(C + "path") or a.get(C + "name"))
         return False
 
-    def _roll_back(self, service: str | None, *, failed: str) -> None:
-        if not service:
-            return
-        for name, sibling in self.contracts.siblings(service).items():
-            if sibling.attributes.get(C + "desired") != "deleted":
-                try:
-                    self.contracts.write(sibling, {C + "desired": "deleted"},
-                                         event={"what": "rollback", "message": f"node {failed} failed: rolling "
-                                                                               "back the deployment"})
-                except StaleWrite:
-                    pass                          # changed meanwhile; the next failure sweep catches it
+    def _roll_back(self, group: str, *, failed: str) -> None:
+        def delete(attributes: dict) -> dict | None:
+            shared = attributes.get(C + "scope") == "common"      # its other users keep it
+            if shared or attributes.get(C + "rolledback"):
+                return None
+            return {C + "desired": "deleted", C + "rolledback": failed}
+
+        for sibling in self.contracts.group(group):
+            self.contracts.amend(sibling, delete, event={
+                "what": "rollback", "message": f"node {failed} failed: rolling back the deployment"})
+        self.contracts.release_shared(group, why=f"node {failed} failed: rolling back")
         self.wake()
+
+    def _failed_peer(self, record) -> str | None:
+        """The path of the failed node that rolled back this contract's deployment, if one did."""
+        a = record.attributes
+        if not a.get(C + "rollback") or a.get(C + "scope") == "common" or not a.get(C + "group"):
+            return None
+        return next((p.attributes[C + "rolledback"] for p in self.contracts.group(a[C + "group"])
+                     if p.attributes.get(C + "rolledback")), None)
 
     def _report(self, record):
         a = record.attributes
@@ -219,6 +234,10 @@ class Reconciler:
     # -- states -------------------------------------------------------------------------------
     def _pending(self, record) -> bool:
         a = record.attributes
+        failed = self._failed_peer(record)
+        if failed is not None:          # made after its deployment failed: the rollback missed it
+            return self._to(record, "deleting", what="rollback", message=f"node {failed} failed: rolling back "
+                            "the deployment", **{C + "desired": "deleted", C + "rolledback": failed})
         try:
             choice = self.placement.choose(node=a.get(C + "node") or {}, asked=a.get(C + "provider") or "any",
                                            contract=record.location)
@@ -242,7 +261,7 @@ class Reconciler:
                 instance, what = running[0], "adopt"
             else:
                 spec = node_spec(record, token=self.tokens.token_for(record.id), owner=self.owner,
-                                 image=cloud.image)
+                                 image=a.get(C + "image") or cloud.image)
                 instance, what = driver.create(spec), "create"
         except ProviderError as exc:
             if exc.transient:
@@ -268,11 +287,13 @@ class Reconciler:
 
     def _configuring(self, record) -> bool:
         a = record.attributes
-        siblings = self.contracts.siblings(a.get(C + "service")) if a.get(C + "service") else {}
+        siblings = self.contracts.dependencies(record)
         waiting = []
-        for name in a.get(C + "depends") or []:
-            other = siblings.get(name)
+        for name, other in siblings.items():
             state = other.attributes.get(C + "state") if other is not None else "missing"
+            if state == "failed" and a.get(C + "rollback"):
+                waiting.append(f"{name} (failed: the deployment rolls back)")
+                continue                      # the rollback deletes this node: its failure is not ours
             if state in ("failed", "deleting", "deleted", "missing"):
                 return self._fail(record, f"node {name}, which this node's configuration reads, is {state}")
             if state != "running":
@@ -351,7 +372,9 @@ class Reconciler:
             except ProviderError as exc:
                 if exc.transient:
                     return self._retry(record, exc, what="stop")
-                return self._fail(record, f"{a[C + 'placed']} refused to stop node {a[C + 'reference']}: {exc}")
+                # The node runs on: it is what the contract should be again, or it would ask forever.
+                return self._to(record, "failed", what="stop", outcome="failed", **{C + "desired": "running"},
+                                message=f"{a[C + 'placed']} refused to stop node {a[C + 'reference']}: {exc}")
         self.contracts.reset_instructions(record.location, "release")
         return self._to(record, "stopped", what="stop", message="", **{C + "agent": None})
 

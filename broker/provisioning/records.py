@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from urllib.parse import urlsplit
 from dataclasses import replace
 
 from broker.provisioning.model import BUSY, CONTRACT, EVENT, INSTRUCTION
@@ -23,6 +24,8 @@ I = "occi.instruction."
 def is_due(attributes: dict) -> bool:
     """Whether the reconciler has something to do for a contract with these attributes."""
     state, desired = attributes.get(C + "state"), attributes.get(C + "desired")
+    if attributes.get(C + "imaging") and state in ("running", "stopped"):
+        return True
     if state in BUSY or (attributes.get(C + "reported") or 0) < (attributes.get(C + "sequence") or 0):
         return True
     if desired == "running":
@@ -85,6 +88,69 @@ class ContractStore:
         with self.store.session(readonly=True) as session:
             found = session.list(Query(kinds=[CONTRACT.type_id], attributes={C + "service": service}))
         return {record.attributes.get(C + "name"): record for record in found}
+
+    def dependencies(self, record: EntityRecord) -> dict[str, EntityRecord | None]:
+        """The contracts ``record``'s configuration reads, by path (None: gone). Contracts made
+        without ``reads`` name their siblings in ``depends``."""
+        a = record.attributes
+        reads = a.get(C + "reads") or {}
+        if reads:
+            with self.store.session(readonly=True) as session:
+                return {path: session.get(urlsplit(location).path) for path, location in reads.items()}
+        siblings = self.siblings(a.get(C + "service")) if a.get(C + "service") else {}
+        return {name: siblings.get(name) for name in a.get(C + "depends") or []}
+
+    def group(self, group: str) -> list[EntityRecord]:
+        """The contracts of one deployment (a root service and the services nested in it)."""
+        with self.store.session(readonly=True) as session:
+            found = session.list(Query(kinds=[CONTRACT.type_id], attributes={C + "group": group}))
+            if not found:        # contracts made before groups existed: the service's own
+                found = session.list(Query(kinds=[CONTRACT.type_id], attributes={C + "service": group}))
+        return found
+
+    def release_shared(self, group: str, *, why: str) -> int:
+        """A rolled back deployment stops using the shared nodes it attached to (the last user out
+        deletes the node). How many it used."""
+        with self.store.session(readonly=True) as session:
+            shared = session.list(Query(kinds=[CONTRACT.type_id], attributes={C + "scope": "common"}))
+        released = 0
+        for record in shared:
+            if not any(u.get("group") == group for u in record.attributes.get(C + "users") or []):
+                continue
+
+            def detach(attributes: dict) -> dict | None:
+                users = attributes.get(C + "users") or []
+                left = [u for u in users if u.get("group") != group]
+                if len(left) == len(users):
+                    return None                       # released meanwhile (a retried rollback)
+                return {C + "users": left, C + "service": left[-1]["service"]} if left else {
+                    C + "desired": "deleted", C + "users": [{**users[-1], "releasing": True}]}
+
+            changed = self.amend(record, detach, event=lambda a: {
+                "what": "detach", "message": f"{why}: {group} no longer uses the node "
+                                             f"({len(a.get(C + 'users') or []) - 1} left)"})
+            released += changed is not None
+        return released
+
+    def amend(self, record: EntityRecord, changes_for, *, event=None, attempts: int = 50) -> EntityRecord | None:
+        """Apply ``changes_for(attributes)`` to the contract, reading it again each time another
+        writer (a reconciler busy with its own step, whose next write then fails and looks again)
+        got there first. None when the contract is gone or needs no change.
+
+        A lost write here would be a lost rollback or release, so it is retried far beyond any
+        real contention; persisting contention is a bug worth an exception."""
+        for _ in range(attempts):
+            changes = changes_for(record.attributes)
+            if not changes:
+                return None
+            try:
+                return self.write(record, changes, event=event(record.attributes) if callable(event) else event)
+            except StaleWrite:
+                time.sleep(0.005)
+                record = self.get(record.location)
+                if record is None:
+                    return None
+        raise StaleWrite(f"{record.location}: still changing after {attempts} attempts")
 
     def instructions(self, contract: str, phase: str) -> list[EntityRecord]:
         with self.store.session(readonly=True) as session:

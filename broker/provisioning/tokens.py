@@ -9,6 +9,8 @@ import os
 import secrets
 from pathlib import Path
 
+from broker.provisioning.keyfiles import create_once
+
 __all__ = ["AgentTokens"]
 
 
@@ -28,18 +30,7 @@ class AgentTokens:
             return cls(secrets.token_bytes(32))
         path = data / "agent.key"
         if not path.exists():
-            # Written whole under another name, then linked: a worker starting at the same
-            # moment reads either nothing (and links its own, which loses) or the whole key.
-            temporary = data / f"agent.key.{os.getpid()}.{secrets.token_hex(4)}"
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(secrets.token_bytes(32))
-            try:
-                os.link(temporary, path)
-            except FileExistsError:
-                pass
-            finally:
-                temporary.unlink()
+            create_once(path, secrets.token_bytes(32))
         return cls(path.read_bytes())
 
     def token_for(self, contract_id: str) -> str:

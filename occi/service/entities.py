@@ -251,5 +251,9 @@ class EntityOperations:
         elif action.target_state is not None and entity.kind.state_attribute:
             new.attributes[entity.kind.state_attribute] = action.target_state
             new.attributes.pop(f"{entity.kind.state_attribute}.message", None)
+        if new.attributes == entity.attributes and new.mixins == entity.mixins:
+            # Nothing changed (the action acted elsewhere, or asked again what was asked): no
+            # write, so a concurrent writer cannot make it stale and have it run twice.
+            return new
         self._save(session, entity, new, ctx)
         return new

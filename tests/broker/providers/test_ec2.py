@@ -2,11 +2,13 @@
 against small local servers for what moto cannot do (throttling, 5xx, silence, refusals)."""
 from __future__ import annotations
 
+import base64
 import logging
 import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote_plus
 
 import pytest
 
@@ -17,6 +19,7 @@ from tests.emulators import OTHER_AMI, TEST_AMI, free_port
 
 SECRET_KEY = "wJalrXUtnFEMI-accords-very-secret"
 ACCESS_KEY = "AKIAACCORDSTESTKEY01"
+TOKEN = "agent-token-accords-ec2-8c3d51"
 
 
 @pytest.fixture
@@ -122,6 +125,28 @@ def test_credentials_are_in_no_log_line_repr_or_error(moto, caplog):
     assert any("botocore" in r.name for r in caplog.records)         # botocore did log, at DEBUG
     for text in (caplog.text, repr(driver), str(refused.value)):
         assert ACCESS_KEY not in text and SECRET_KEY not in text
+
+
+@pytest.mark.emulator
+def test_the_agent_token_travels_in_user_data_and_in_no_log_line_or_error(moto, caplog):
+    driver = create_driver("ec2", **moto.driver_config(access_key=ACCESS_KEY, secret_key=SECRET_KEY))
+    with caplog.at_level(logging.DEBUG):
+        node = driver.create(NodeSpec(name="agent", contract="c-agent", agent_token=TOKEN))
+        with pytest.raises(ProviderRefused) as refused:
+            driver.create(NodeSpec(name="bad", contract="c-bad", image="ami-00000000deadbeef0", agent_token=TOKEN))
+    data = moto.client().describe_instance_attribute(InstanceId=node.id, Attribute="userData")
+    script = base64.b64decode(data["UserData"]["Value"]).decode()
+    assert script.startswith("#!/bin/sh") and f"printf '%s' {TOKEN} > /var/lib/accords/agent/token" in script
+    assert "accords agent --dir /var/lib/accords/agent" in script
+    assert "'UserData': '***'" in caplog.text                    # botocore did log the parameters
+    encoded = base64.b64encode(script.encode()).decode()
+    at = script.index(TOKEN) * 4 // 3 + 4                 # base64 characters that carry the token
+    for text in (caplog.text, str(refused.value)):
+        for secret in (TOKEN, encoded[at:at + 24], quote_plus(encoded[at:at + 24]), ACCESS_KEY, SECRET_KEY):
+            assert secret not in text
+    plain = driver.create(NodeSpec(name="plain", contract="c-plain"))      # no token: no user data at all
+    assert "Value" not in moto.client().describe_instance_attribute(InstanceId=plain.id,
+                                                                   Attribute="userData")["UserData"]
 
 
 # -- what moto cannot do: small servers speaking EC2's error format ------------------------------

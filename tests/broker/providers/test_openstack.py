@@ -22,27 +22,14 @@ from broker.providers.base import CONTRACT_TAG
 from broker.providers.openstack import CREATE_KEY, TOKEN_PATH, OpenStackDriver
 from tests.broker.providers.contract import DriverContract
 from tests.emulators import free_port
-from tests.emulators_openstack import PASSWORD, TEST_IMAGE, WINDOWS_IMAGE, ZONES, Cloud, start_keystone, start_mimic
+from tests.emulators_openstack import (PASSWORD, TEST_IMAGE, WINDOWS_IMAGE, ZONES, Cloud,  # noqa: F401 - fixtures
+                                       keystone_server, mimic_server)
 
 AGENT_TOKEN = "agent-token-Very-Secret-9931"
 # openstacksdk warns about its own internals and about Nova's image API (a proxy to Glance: the
 # one mimic's Nova offers, and still served by every Nova without a microversion).
 pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),
               pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")]
-
-
-@pytest.fixture(scope="session")
-def mimic_server(tmp_path_factory):
-    """One mimic per test process; each test has a tenant of its own."""
-    with start_mimic(tmp_path_factory.mktemp("mimic")) as mimic:
-        yield mimic
-
-
-@pytest.fixture(scope="session")
-def keystone_server(mimic_server, tmp_path_factory):
-    """One Keystone per test process, its catalog pointing at mimic's Nova."""
-    with start_keystone(tmp_path_factory.mktemp("keystone"), mimic_server) as keystone:
-        yield keystone
 
 
 @pytest.fixture(params=["v2", "v3"])
@@ -96,6 +83,22 @@ def test_the_server_in_mimic_has_every_tag_the_smallest_flavor_and_the_image(clo
     public, private = raw["addresses"]["public"], raw["addresses"]["private"]
     assert node.addresses == [public[0]["addr"], private[0]["addr"], public[1]["addr"]]     # IPv6 last
     assert driver.delete(node.id) is True and cloud.servers() == []
+
+
+@pytest.mark.emulator
+def test_configured_metadata_reaches_every_server_and_the_tags_win(v2):
+    labelled = OpenStackDriver(**v2.driver_config(metadata={"cost-center": "radiology", CONTRACT_TAG: "forged"}))
+    node = labelled.create(NodeSpec(name="db", contract="contract-db"))
+    assert _raw(v2, node.id)["metadata"] == {"cost-center": "radiology", CONTRACT_TAG: "contract-db",
+                                             CREATE_KEY: node.extra["create_id"]}
+    assert labelled.list(tags={CONTRACT_TAG: "contract-db"})[0].id == node.id
+    # mimic's failure switches travel the same way: every server of this driver goes to ERROR.
+    failing = OpenStackDriver(**v2.driver_config(metadata={"server_error": "1"}))
+    with pytest.raises(ProviderRefused, match=r"went to ERROR instead of ACTIVE"):
+        failing.create(NodeSpec(name="web", contract="contract-web"))
+    assert [s["id"] for s in v2.servers()] == [node.id]
+    labelled.close()
+    failing.close()
 
 
 @pytest.mark.emulator
