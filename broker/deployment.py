@@ -19,8 +19,11 @@ Where things are found:
 """
 from __future__ import annotations
 
+import contextvars
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from broker.model import SERVICE
 from cords.model.plan import PLAN
@@ -34,6 +37,8 @@ CONTRACT_TYPE = "http://scheme.compatibleone.fr/scheme/compatible#contract"
 CONTRACT_ACTIONS = "http://scheme.compatibleone.fr/scheme/compatible/contract/action#"
 _NAMESPACE = uuid.UUID("4b0f7d8e-5c1a-4f57-9d8e-6a1c0c2b7e51")
 S = "occi.service."
+#: Contracts made at once at the provisioning component (its workers × threads serve them).
+PARALLEL_REQUESTS = 8
 #: How deep complex nodes may nest (a manifest naming itself is refused before that).
 MAX_DEPTH = 8
 
@@ -84,6 +89,8 @@ class Deployment:
         self.made: list[str] = []     # contracts this deployment created
         self.attached: list[tuple[str, str]] = []   # (shared contract, service) it attached
         self.peer_failed = False
+        self._queued: list[tuple[str, dict]] = []
+        self._lock = threading.Lock()
 
     # -- the tree -----------------------------------------------------------------------------
     def instantiate(self, entity, plan: EntityRecord, *, root: str, depth: int = 0) -> None:
@@ -118,6 +125,8 @@ class Deployment:
                 self._share(entry["contract"], attributes, service=service_url, group=root)
             else:
                 self._make(entry["contract"], attributes)
+        if depth == 0:
+            self.flush()
         now = int(time.time())
         a[S + "contracts"] = {name: entry.get("contract") or entry["service"] for name, entry in nodes.items()}
         a[S + "nodes"] = nodes
@@ -204,6 +213,7 @@ class Deployment:
         attributes.update({"occi.contract.group": root, "occi.contract.rollback": False})
         url = self.base + contract_location(entity.location, copy)
         self._make(url, attributes)
+        self.flush()
         return url
 
     # -- at the provisioning component ----------------------------------------------------
@@ -216,8 +226,34 @@ class Deployment:
             raise
 
     def _make(self, url: str, attributes: dict) -> None:
-        self._peer(self.client.replace, url, kind=CONTRACT_TYPE, attributes=attributes)
-        self.made.append(url)
+        """Queue a contract: :meth:`flush` makes the queued ones at once (a 100-node plan is not
+        100 round trips in a row)."""
+        self._queued.append((url, attributes))
+
+    def flush(self) -> None:
+        """Make the queued contracts, several requests at a time; the first failure is raised once
+        all are done (what was made is in ``made``, for :meth:`undo`)."""
+        queued, self._queued = self._queued, []
+
+        def make(url: str, attributes: dict) -> None:
+            self._peer(self.client.replace, url, kind=CONTRACT_TYPE, attributes=attributes)
+            with self._lock:
+                self.made.append(url)
+
+        if len(queued) == 1:
+            make(*queued[0])
+            return
+        errors = []
+        with ThreadPoolExecutor(max_workers=min(PARALLEL_REQUESTS, len(queued) or 1),
+                                thread_name_prefix="contracts") as pool:
+            # Each in a copy of this context: the request id goes on with every request.
+            for future in [pool.submit(contextvars.copy_context().run, make, url, attributes)
+                           for url, attributes in queued]:
+                error = future.exception()
+                if error is not None:
+                    errors.append(error)
+        if errors:
+            raise errors[0]
 
     def _share(self, url: str, attributes: dict, *, service: str, group: str) -> None:
         """Attach to the shared contract at ``url``, making it first if nobody has."""

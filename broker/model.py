@@ -17,7 +17,7 @@ from cords.model.base import Attributes, cords_action, cords_kind
 from occi.model.attribute import Attribute
 
 __all__ = ["SERVICE", "SERVICE_ACTIONS", "SERVICE_START", "SERVICE_STOP", "SERVICE_RESTART", "SERVICE_DELETE",
-           "SERVICE_SCALEUP", "SERVICE_SCALEDOWN", "SERVICE_SNAPSHOT", "SERVICE_SAVE", "SERVICE_REPORT", "SERVICE_STATES", "SETTLED", "CATEGORIES", "derive_state"]
+           "SERVICE_SCALEUP", "SERVICE_SCALEDOWN", "SERVICE_SNAPSHOT", "SERVICE_SAVE", "SERVICE_REPORT", "REPORT_FIELDS", "SERVICE_STATES", "SETTLED", "CATEGORIES", "derive_state"]
 
 SERVICE_STATES = ("deploying", "running", "starting", "stopping", "stopped", "deleting", "deleted", "failed")
 #: States a service rests in until someone acts on it.
@@ -33,18 +33,25 @@ SERVICE_RESTART = cords_action("service", "restart", "Stop then start every node
                                enabled_in=("running", "failed", "stopped"))
 SERVICE_DELETE = cords_action("service", "delete", "Delete every node and what it holds at its provider",
                               enabled_in=SERVICE_STATES)
-SERVICE_REPORT = cords_action("service", "report", "What a contract reports (the provisioning component only)",
+#: What one report says of one contract (also each entry of ``reports``).
+REPORT_FIELDS = ("node", "contract", "state", "message", "provider", "hostname", "agent", "reference", "sequence")
+SERVICE_REPORT = cords_action("service", "report", "What contracts report (the provisioning component only): one "
+                                                   "contract's fields, or several contracts' in reports",
                               attributes=(
-                                  Attribute("node", required=True, description="Name of the node."),
-                                  Attribute("contract", required=True, description="URL of its contract."),
-                                  Attribute("state", required=True, description="State of the contract."),
+                                  Attribute("node", description="Name of the node."),
+                                  Attribute("contract", description="URL of its contract."),
+                                  Attribute("state", description="State of the contract."),
                                   Attribute("message", description="Why, when the state needs explaining."),
                                   Attribute("provider", description="Where the node was placed."),
                                   Attribute("hostname", description="Address the node answers on."),
                                   Attribute("agent", description="URL of the node's agent."),
                                   Attribute("reference", description="The node's id at its provider."),
-                                  Attribute("sequence", type="integer", minimum=0, required=True,
+                                  Attribute("sequence", type="integer", minimum=0,
                                             description="The contract's version: older reports are ignored."),
+                                  Attribute("reports", type="array",
+                                            description="Several contracts' reports at once, each an object with "
+                                                        "the fields above (node, contract, state and sequence "
+                                                        "required): one transaction for all."),
                               ))
 _SCALED = (Attribute("node", required=True, description="Name of the node (a simple node of the service's own)."),
            Attribute("count", type="integer", minimum=1, maximum=100, default=1,

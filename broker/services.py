@@ -10,6 +10,7 @@ state follows (:func:`broker.model.derive_state`).
 """
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from dataclasses import replace
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 
 from broker.deployment import CONTRACT_ACTIONS as _CONTRACT_ACTIONS, CONTRACT_TYPE, Deployment, contract_location
 from broker.gateway import Gateway, peer_error
-from broker.model import SERVICE, SERVICE_DELETE, derive_state
+from broker.model import REPORT_FIELDS, SERVICE, SERVICE_DELETE, derive_state
 from cords.model.plan import PLAN
 from occi.errors import BadRequest, Conflict, Forbidden, NotFound, OcciError
 from occi.store.base import EntityRecord
@@ -236,30 +237,50 @@ class Services:
         return ctx.urls.absolute(current.location)
 
     def report(self, entity, action, parameters, ctx) -> None:
-        """What a contract says of itself; older reports than the one kept are ignored."""
+        """What contracts say of themselves (one, or several in ``reports``); older reports than
+        the one kept are ignored."""
         a = entity.attributes
-        node = parameters["node"]
-        contracts = a.get(S + "contracts") or {}
-        if urlsplit(contracts.get(node) or "").path != urlsplit(parameters["contract"]).path:
-            raise BadRequest(f"{parameters['contract']} is not the contract of node {node!r} of {entity.location}",
-                             code="not-this-service", where="contract")
+        reports = parameters.get("reports")
+        if reports is None:
+            reports = [{key: parameters.get(key) for key in REPORT_FIELDS}]
+        elif any(parameters.get(key) is not None for key in ("node", "contract", "state", "sequence")):
+            raise BadRequest("send one contract's fields or reports, not both", code="report-mixed",
+                             where="reports")
         nodes = dict(a.get(S + "nodes") or {})
-        kept = nodes.get(node) or {}
-        if parameters["sequence"] <= kept.get("sequence", 0):
+        changed = False
+        for index, report in enumerate(reports):
+            where = "reports" if parameters.get("reports") is not None else ""
+            report = _checked_report(report, where=f"{where}[{index}]" if where else "")
+            changed |= self._note(entity, nodes, report)
+        if not changed:
             return
-        nodes[node] = {key: parameters.get(key) or None for key in ("state", "message", "provider", "hostname",
-                                                                     "agent", "reference")}
-        nodes[node].update(contract=contracts[node], sequence=parameters["sequence"])
+        a[S + "nodes"] = nodes
+        _derive(a)
+        self._tell_parent(entity, ctx)
+
+    @staticmethod
+    def _note(entity, nodes: dict, report: dict) -> bool:
+        """Keep ``report`` in ``nodes`` if it is newer than the one kept; whether it was."""
+        a = entity.attributes
+        node = report["node"]
+        contracts = a.get(S + "contracts") or {}
+        if urlsplit(contracts.get(node) or "").path != urlsplit(report["contract"]).path:
+            raise BadRequest(f"{report['contract']} is not the contract of node {node!r} of {entity.location}",
+                             code="not-this-service", where="contract")
+        kept = nodes.get(node) or {}
+        if report["sequence"] <= kept.get("sequence", 0):
+            return False
+        nodes[node] = {key: report.get(key) or None for key in ("state", "message", "provider", "hostname",
+                                                                 "agent", "reference")}
+        nodes[node].update(contract=contracts[node], sequence=report["sequence"])
         for flag in ("shared", "copy_of"):
             if kept.get(flag):
                 nodes[node][flag] = kept[flag]
-        if kept.get("state") == "deleting" and parameters["state"] not in ("deleting", "deleted"):
+        if kept.get("state") == "deleting" and report["state"] not in ("deleting", "deleted"):
             nodes[node]["state"] = "deleting"       # told to go: a report from before it heard is history
-        a[S + "nodes"] = nodes
         if nodes[node]["state"] == "failed":
-            _note_failure(a, f"node {node} failed: {parameters.get('message') or 'no reason given'}")
-        _derive(a)
-        self._tell_parent(entity, ctx)
+            _note_failure(a, f"node {node} failed: {report.get('message') or 'no reason given'}")
+        return True
 
     @staticmethod
     def _tell_parent(entity, ctx) -> None:
@@ -307,6 +328,26 @@ def _parent(service, ctx):
     return ctx.session.get(urlsplit(url).path) if url else None
 
 
+def _checked_report(report, *, where: str) -> dict:
+    """One contract's report, its fields checked (a report in ``reports`` is not checked by the model)."""
+    prefix = f"{where}." if where else ""
+    if not isinstance(report, dict):
+        raise BadRequest(f"{where}: a report is an object of {', '.join(REPORT_FIELDS)}", code="bad-report",
+                         where=where)
+    for key in ("node", "contract", "state"):
+        if not isinstance(report.get(key), str) or not report[key]:
+            raise BadRequest(f"{prefix}{key} is required (a non-empty string)", code="bad-report",
+                             where=prefix + key)
+    sequence = report.get("sequence")
+    if isinstance(sequence, bool) or not isinstance(sequence, int) or sequence < 0:
+        raise BadRequest(f"{prefix}sequence is required (an integer ≥ 0)", code="bad-report",
+                         where=prefix + "sequence")
+    for key in ("message", "provider", "hostname", "agent", "reference"):
+        if report.get(key) is not None and not isinstance(report[key], str):
+            raise BadRequest(f"{prefix}{key} must be a string", code="bad-report", where=prefix + key)
+    return report
+
+
 def _note_failure(a: dict, failure: str) -> None:
     if not a.get(S + "failure") and (a.get(S + "state") or "deploying") in ("deploying", "starting"):
         a[S + "failure"] = failure
@@ -336,6 +377,15 @@ class _Peer:
         return self._base
 
     def act(self, url: str, term: str, *, node: str, **parameters):
+        """The contract action's answer. Asked once per request: when the service changed under
+        the action (a report landed), the action runs again and finds the answers it had."""
+        answers = self.ctx.retained.setdefault("contract-actions", {})
+        key = json.dumps([url, term, parameters], sort_keys=True, default=str)
+        if key not in answers:
+            answers[key] = self._act(url, term, node=node, **parameters)
+        return answers[key]
+
+    def _act(self, url: str, term: str, *, node: str, **parameters):
         if self._client is None:
             self._client = self.gateway.as_caller(self.ctx.authorization, base_url=self.base)
         try:

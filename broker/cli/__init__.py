@@ -13,6 +13,16 @@ from occi.errors import OcciError
 __all__ = ["main", "parser", "run"]
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0: {text}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="accords", description="accords: an OCCI cloud broker with SLA manifests")
     sub = top.add_subparsers(dest="command", required=True)
@@ -44,6 +54,14 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--insecure-no-auth", action="store_true",
                        help="accept every request without credentials (tests and local experiments only)")
     serve.add_argument("--json", action="store_true", help="print the start-up line as JSON")
+    reconcile = serve.add_argument_group("provisioning's reconciler (each worker runs one)")
+    reconcile.add_argument("--reconcile-interval", type=_positive, metavar="SECONDS",
+                           help="how often it looks for due contracts besides being woken (default 0.5)")
+    reconcile.add_argument("--reconcile-concurrency", type=int, metavar="N",
+                           help="contracts it moves at once (default 8)")
+    reconcile.add_argument("--lease", type=_positive, metavar="SECONDS",
+                           help="how long a claimed contract is its own: another worker takes over a crashed "
+                                "one's after this (default 120)")
 
     agent = sub.add_parser("agent", help="run the node agent (metadata, scripts, probes) on this node")
     agent.add_argument("--dir", required=True, help="the agent's directory (store, metadata.env, work/, logs/)")

@@ -30,8 +30,9 @@ log = logging.getLogger("accords.serve")
 
 
 def build_app(component_name: str, *, db_url: str, auth: Auth, public_url: str | None = None,
-              publisher: str | None = None, own_url: str | None = None, data=None):
-    """The WSGI app of a component (in each worker), authenticating as ``auth`` says."""
+              publisher: str | None = None, own_url: str | None = None, data=None, attach_options=None):
+    """The WSGI app of a component (in each worker), authenticating as ``auth`` says;
+    ``attach_options`` go to what the component runs besides its responders (its reconciler)."""
     component = components.load(component_name)
     store = open_store(db_url)
     authenticator = auth.authenticator(component, store)
@@ -47,8 +48,21 @@ def build_app(component_name: str, *, db_url: str, auth: Auth, public_url: str |
     if component.routes is not None:
         component.routes(app, store, peers)
     if component.attach is not None:
-        component.attach(store, peers, data=data)
+        component.attach(store, peers, data=data, **(attach_options or {}))
     return app
+
+
+def reconciler_options(args) -> dict:
+    """The provisioning reconciler's options given on the command line (refused for another component)."""
+    given = {key: value for key, value in (("interval", getattr(args, "reconcile_interval", None)),
+                                           ("concurrency", getattr(args, "reconcile_concurrency", None)),
+                                           ("lease_seconds", getattr(args, "lease", None))) if value is not None}
+    if given and args.component != "provisioning":
+        raise PlatformError(f"--reconcile-interval, --reconcile-concurrency and --lease are the provisioning "
+                            f"component's; {args.component} has no reconciler")
+    if given.get("concurrency") is not None and not 1 <= given["concurrency"] <= 256:
+        raise PlatformError(f"--reconcile-concurrency must be 1 to 256, not {given['concurrency']}")
+    return given
 
 
 def published_kinds(component_name: str) -> list:
@@ -128,6 +142,11 @@ def serve(args) -> int:
     except components.UnknownComponent as exc:
         print(f"accords serve: {exc}", file=sys.stderr)
         return 2
+    try:
+        attach_options = reconciler_options(args)
+    except PlatformError as exc:
+        print(f"accords serve: {exc}", file=sys.stderr)
+        return 2
     data = settings.data_dir(args.data)
     db_url = settings.database_url(data, args.component, args.db)
     url = f"{'https' if args.certfile else 'http'}://{args.host}:{args.port}"
@@ -155,6 +174,8 @@ def serve(args) -> int:
             "auth": auth.describe()}
     if args.publisher:
         info["publisher"] = args.publisher
+    if attach_options:
+        info["reconciler"] = attach_options
     if args.json:
         print(json.dumps(info), flush=True)
     else:
@@ -181,7 +202,7 @@ def serve(args) -> int:
             wait_for=lambda: len(server.WORKERS) >= server.num_workers)
         options["on_exit"] = lambda server: keeper.stop()
     factory = lambda: build_app(args.component, db_url=db_url, auth=auth, public_url=args.public_url,  # noqa: E731
-                                publisher=args.publisher, own_url=url, data=data)
+                                publisher=args.publisher, own_url=url, data=data, attach_options=attach_options)
     _Gunicorn(factory, options).run()
     return 0
 

@@ -82,38 +82,64 @@ class Engine:
         if self.reconciler is not None:
             self.reconciler.wake()
 
-    def report(self, record) -> bool:
-        """Tell the contract's service (every user of a shared one) what the contract became; False
-        when one could not be told (all are told again: a service ignores what it already heard)."""
-        if self.iaas.owns(record):
-            return self.iaas.report(record)
-        users = [u.get("service") for u in record.attributes.get(C + "users") or []]
-        told = [self._tell(record, service) for service in users or [record.attributes.get(C + "service")]]
-        return all(told)
+    def send_reports(self, records: list) -> set[str]:
+        """Tell each contract's service (every user of a shared one) what the contract became, one
+        request per service; the locations of the contracts every service of which was told."""
+        by_service: dict[str, list] = {}
+        told: set[str] = set()
+        for record in records:
+            if self.iaas.owns(record):
+                if self.iaas.report(record):
+                    told.add(record.location)
+                continue
+            users = [u.get("service") for u in record.attributes.get(C + "users") or []]
+            services = [s for s in users or [record.attributes.get(C + "service")] if s and "/service/" in s]
+            if not services:
+                told.add(record.location)       # nobody to tell
+            for service in services:
+                by_service.setdefault(service, []).append(record)
+        failed: set[str] = set()
+        for service, batch in by_service.items():
+            failed.update(self._tell(service, batch))
+        return told | {location for batch in by_service.values() for location in
+                       (r.location for r in batch)} - failed
 
-    def _tell(self, record, service: str | None) -> bool:
-        a = record.attributes
-        if not service or "/service/" not in service:
-            return True                          # nobody to tell
+    def _tell(self, service: str, records: list) -> set[str]:
+        """One report request to ``service`` for ``records``; the locations not delivered."""
         base = service[: service.index("/service/")]
+        reports = [{"node": a.get(C + "name"), "contract": r.location, "state": a.get(C + "state"),
+                    "message": a.get(C + "message") or "", "provider": a.get(C + "placed") or "",
+                    "hostname": a.get(C + "hostname") or "", "agent": a.get(C + "agent") or "",
+                    "reference": a.get(C + "reference") or "", "sequence": a.get(C + "sequence") or 0}
+                   for r in records for a in (r.attributes,)]
         try:
             self.services.as_service(base).action(
                 service, "report", scheme="http://scheme.compatibleone.fr/scheme/compatible/service/action#",
-                node=a.get(C + "name"), contract=record.location, state=a.get(C + "state"),
-                message=a.get(C + "message") or "", provider=a.get(C + "placed") or "",
-                hostname=a.get(C + "hostname") or "", agent=a.get(C + "agent") or "",
-                reference=a.get(C + "reference") or "", sequence=a.get(C + "sequence") or 0)
+                reports=reports)
         except OcciError as exc:
-            if exc.status == 404 and a.get(C + "desired") == "deleted":
-                return True                      # the service is gone: nothing to keep telling
-            # A 404 for a live contract: the broker stores the service only once all its contracts
-            # exist, and this one may already have moved on. Dropping the report would lose it.
-            log.warning("reporting %s to %s: %s %s", record.location, service, exc.status, exc.message)
-            return False
+            if exc.status == 404:
+                # The broker stores a service only once all its contracts exist, and these may
+                # have moved on already: dropping the report would lose it. Unless they are
+                # being deleted: then the service is gone, nobody to keep telling.
+                live = {r.location for r in records if r.attributes.get(C + "desired") != "deleted"}
+                if live:
+                    log.warning("reporting %d contract(s) to %s: %s %s", len(live), service, exc.status,
+                                exc.message)
+                return live
+            if exc.status == 400 and len(records) > 1:
+                # One report the service refuses must not hold up the others: one by one.
+                return {location for record in records for location in self._tell(service, [record])}
+            if exc.status == 400:
+                # Refused for what it says (e.g. not a contract of that service): it always will be.
+                log.error("%s refused the report of %s, which is dropped: %s", service, records[0].location,
+                          exc.message)
+                return set()
+            log.warning("reporting %d contract(s) to %s: %s %s", len(records), service, exc.status, exc.message)
+            return {r.location for r in records}
         except OSError as exc:
-            log.warning("reporting %s to %s: %s", record.location, service, exc.__class__.__name__)
-            return False
-        return True
+            log.warning("reporting %d contract(s) to %s: %s", len(records), service, exc.__class__.__name__)
+            return {r.location for r in records}
+        return set()
 
     def attach(self, store, peers, *, data=None, **options):
         from broker.provisioning.clouds import Clouds
@@ -121,14 +147,17 @@ class Engine:
         from broker.provisioning.provider_records import mirror_file_providers
         from broker.provisioning.secrets import SecretBox
         from broker.provisioning.reconciler import Reconciler
+        from broker.provisioning.records import ContractStore
+        from broker.provisioning.reporting import Reporter
         from broker.provisioning.tokens import AgentTokens
 
         self.services.attach(peers)
         self.secrets = SecretBox.from_settings(data)
         clouds = self.clouds = Clouds.from_settings(data, store=store, secrets=self.secrets)
         mirror_file_providers(store, clouds)
+        reporter = Reporter(ContractStore(store), self.send_reports).start()
         self.reconciler = Reconciler(store, clouds=clouds, placement=SimplePlacement(clouds),
-                                     tokens=AgentTokens.from_settings(data), reporter=self.report,
+                                     tokens=AgentTokens.from_settings(data), reporter=reporter,
                                      holder=f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}",
                                      **options).start()
         self.iaas.attach(store, clouds=clouds)
@@ -136,6 +165,7 @@ class Engine:
         def stop():
             self.iaas.stop()
             self.reconciler.stop()
+            reporter.stop()
             clouds.close()
         return stop
 
@@ -165,7 +195,7 @@ def hooks(engine: Engine) -> Hooks:
         for record in records:
             ctx.session.insert(record)
         ctx.session.insert(_event(entity, ctx, what="created", message=f"contract of node {a.get(C + 'name')}"))
-        _after_commit(engine)
+        ctx.session.after_commit(engine.wake)
 
     def desire(desired: str, *, restart: bool = False):
         def handler(entity, action, parameters, ctx):
@@ -185,7 +215,7 @@ def hooks(engine: Engine) -> Hooks:
             a[C + "due"] = is_due(a)
             ctx.session.insert(_event(entity, ctx, what=action.term, message=f"{ctx.principal.name} asked to "
                                                                             f"{action.term} the node"))
-            _after_commit(engine)
+            ctx.session.after_commit(engine.wake)
         return handler
 
     def image(save: bool):
@@ -201,7 +231,7 @@ def hooks(engine: Engine) -> Hooks:
             a[C + "due"] = is_due(a)
             ctx.session.insert(_event(entity, ctx, what=action.term, message=f"{ctx.principal.name} asked for image "
                                                                                  f"{name}"))
-            _after_commit(engine)
+            ctx.session.after_commit(engine.wake)
         return handler
 
     table.on_action(CONTRACT_SNAPSHOT)(image(save=False))
@@ -225,7 +255,7 @@ def hooks(engine: Engine) -> Hooks:
         a[C + "due"] = is_due(a)
         ctx.session.insert(_event(entity, ctx, what="attach", message=f"{parameters['service']} uses the shared "
                                                                         f"node ({len(users)} user(s))"))
-        _after_commit(engine)
+        ctx.session.after_commit(engine.wake)
 
     @table.on_action(CONTRACT_DETACH)
     def detach(entity, action, parameters, ctx):
@@ -247,7 +277,7 @@ def hooks(engine: Engine) -> Hooks:
         a[C + "sequence"] = (a.get(C + "sequence") or 0) + 1
         a[C + "due"] = is_due(a)
         ctx.session.insert(_event(entity, ctx, what="detach", message=message))
-        _after_commit(engine)
+        ctx.session.after_commit(engine.wake)
 
     table.on_action(CONTRACT_START)(desire("running"))
     table.on_action(CONTRACT_STOP)(desire("stopped"))
@@ -276,12 +306,6 @@ def _require_shared(entity, action) -> None:
 def _event(entity, ctx, *, what: str, message: str):
     return event_record(entity.location, entity.attributes, owner=entity.owner, at=time.time(), what=what,
                         message=message, who=ctx.principal.name, after=entity.attributes.get(C + "state"))
-
-
-def _after_commit(engine: Engine) -> None:
-    # The hook runs inside the transaction: the reconciler is woken now and looks a moment
-    # later; if it looks before the commit it finds nothing new and the next tick does.
-    engine.wake()
 
 
 def _questions(engine: Engine):

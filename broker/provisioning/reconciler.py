@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from broker.provisioning.configure import AgentClient, AgentError, step_for
 from broker.provisioning.imaging import take_image
 from broker.provisioning.placement import Unplaceable
-from broker.provisioning.records import C, I, ContractStore
+from broker.provisioning.records import C, I, ContractStore, needs_step, unreported
 from broker.providers.base import CONTRACT_TAG, NodeSpec, ProviderError
 from cords.units import UnitError, parse_size
 from occi.store.base import StaleWrite
@@ -112,20 +112,19 @@ class Reconciler:
                 self.tick()
             except Exception:                        # noqa: BLE001 - the store may be restarting
                 log.exception("reconciler tick failed")
+            # Woken once a request's transaction committed (or a step ended): look at once.
             if self._wake.wait(self.interval):
                 self._wake.clear()
-                # Woken by a request whose transaction may not have committed yet: look now,
-                # and once more a moment later if nothing was there.
-                try:
-                    if not self.tick():
-                        time.sleep(0.02)
-                except Exception:                    # noqa: BLE001
-                    log.exception("reconciler tick failed")
 
     def tick(self) -> int:
         """Start a step for every due contract not already being worked on here."""
         started = 0
         for record in self.contracts.due():
+            if not needs_step(record.attributes):
+                # Due only for a report: no step, no lease (a report is idempotent).
+                if self.reporter is not None and not self.reporter.holds(record.location):
+                    self.reporter.submit(record)
+                continue
             with self._lock:
                 if record.location in self._busy:
                     continue
@@ -173,13 +172,17 @@ class Reconciler:
             return False                # someone changed the contract meanwhile: look again next tick
 
     def _to(self, record, state: str, *, what: str, message: str = "", outcome: str = "ok", **changes) -> bool:
+        """The transition written (and handed to the reporter); whether there is more to do."""
+        return needs_step(self._move(record, state, what=what, message=message, outcome=outcome,
+                                     **changes).attributes)
+
+    def _move(self, record, state: str, *, what: str, message: str = "", outcome: str = "ok", **changes):
         before = record.attributes[C + "state"]
         updated = self.contracts.write(record, {C + "state": state, C + "message": message or None,
                                                 C + "attempts": 0, C + "retry": None, **changes},
                                        event={"what": what, "outcome": outcome, "message": message,
                                               "before": before, "after": state})
-        self._report(updated)
-        return updated.attributes[C + "due"]
+        return self._report(updated)
 
     def _retry(self, record, error: Exception, *, what: str) -> bool:
         attempts = (record.attributes.get(C + "attempts") or 0) + 1
@@ -224,12 +227,10 @@ class Reconciler:
                      if p.attributes.get(C + "rolledback")), None)
 
     def _report(self, record):
-        a = record.attributes
-        if self.reporter is None or (a.get(C + "reported") or 0) >= (a.get(C + "sequence") or 0):
-            return record
-        if not self.reporter(record):
-            return record
-        return self.contracts.write(record, {C + "reported": a.get(C + "sequence") or 0}, transition=False)
+        """Hand an unreported transition to the reporter (which sends it off this thread)."""
+        if self.reporter is not None and unreported(record.attributes):
+            self.reporter.submit(record)
+        return record
 
     # -- states -------------------------------------------------------------------------------
     def _pending(self, record) -> bool:
@@ -243,17 +244,19 @@ class Reconciler:
                                            contract=record.location)
         except Unplaceable as exc:
             return self._fail(record, str(exc))
-        return self._to(record, "creating", what="place", message=choice.reason, **{
+        placed = self._move(record, "creating", what="place", message=choice.reason, **{
             C + "placed": choice.provider, C + "placement": choice.reason})
+        return self._creating(placed, fresh=True)       # same lease: no create can have been tried
 
-    def _creating(self, record) -> bool:
+    def _creating(self, record, *, fresh: bool = False) -> bool:
         a = record.attributes
         cloud = self.clouds.get(a[C + "placed"])
         if cloud is None:
             return self._fail(record, f"provider {a[C + 'placed']!r} is no longer configured")
         driver = self.clouds.driver(cloud.name)
         try:
-            found = driver.list(tags={CONTRACT_TAG: record.id})
+            # A create tried before (a crash, a retry) may have left a node: adopt it, never make two.
+            found = [] if fresh else driver.list(tags={CONTRACT_TAG: record.id})
             running = [i for i in found if i.state == "running"]
             for extra in [i for i in found if i not in running[:1]]:
                 driver.delete(extra.id)          # a failed or duplicate attempt: never two nodes per contract

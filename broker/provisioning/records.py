@@ -15,24 +15,43 @@ from dataclasses import replace
 from broker.provisioning.model import BUSY, CONTRACT, EVENT, INSTRUCTION
 from occi.store.base import EntityRecord, Query, StaleWrite
 
-__all__ = ["ContractStore", "is_due", "C", "I", "instruction_records", "event_record"]
+__all__ = ["ContractStore", "is_due", "needs_step", "unreported", "C", "I", "instruction_records", "event_record"]
 
 C = "occi.contract."
 I = "occi.instruction."
 
 
 def is_due(attributes: dict) -> bool:
-    """Whether the reconciler has something to do for a contract with these attributes."""
+    """Whether the reconciler has something to do for a contract with these attributes: a step,
+    or a transition to report."""
+    return needs_step(attributes) or unreported(attributes)
+
+
+def unreported(attributes: dict) -> bool:
+    return (attributes.get(C + "reported") or 0) < (attributes.get(C + "sequence") or 0)
+
+
+def needs_step(attributes: dict) -> bool:
+    """Whether the contract's state machine has a step to take."""
     state, desired = attributes.get(C + "state"), attributes.get(C + "desired")
     if attributes.get(C + "imaging") and state in ("running", "stopped"):
         return True
-    if state in BUSY or (attributes.get(C + "reported") or 0) < (attributes.get(C + "sequence") or 0):
+    if state in BUSY:
         return True
     if desired == "running":
         return state not in ("running", "failed")
     if desired == "stopped":
         return state != "stopped"
     return state != "deleted"
+
+
+#: What the reporter writes on a contract: a step that read the contract before is not stale for it.
+_BOOKKEEPING = frozenset({C + "reported", C + "due"})
+
+
+def _bookkeeping_only(before: dict, now: dict) -> bool:
+    """Whether ``now`` differs from ``before`` in bookkeeping only."""
+    return all(before.get(key) == now.get(key) for key in before.keys() | now.keys() if key not in _BOOKKEEPING)
 
 
 def instruction_records(contract: EntityRecord, *, owner: str | None) -> list[EntityRecord]:
@@ -132,7 +151,8 @@ class ContractStore:
             released += changed is not None
         return released
 
-    def amend(self, record: EntityRecord, changes_for, *, event=None, attempts: int = 50) -> EntityRecord | None:
+    def amend(self, record: EntityRecord, changes_for, *, event=None, transition: bool = True,
+              attempts: int = 50) -> EntityRecord | None:
         """Apply ``changes_for(attributes)`` to the contract, reading it again each time another
         writer (a reconciler busy with its own step, whose next write then fails and looks again)
         got there first. None when the contract is gone or needs no change.
@@ -144,7 +164,8 @@ class ContractStore:
             if not changes:
                 return None
             try:
-                return self.write(record, changes, event=event(record.attributes) if callable(event) else event)
+                return self.write(record, changes, event=event(record.attributes) if callable(event) else event,
+                                  transition=transition)
             except StaleWrite:
                 time.sleep(0.005)
                 record = self.get(record.location)
@@ -182,7 +203,20 @@ class ContractStore:
               transition: bool = True) -> EntityRecord:
         """``changes`` applied to ``record`` (which must be current: else StaleWrite), with ``event``.
 
-        A transition (a change users see) bumps the contract's sequence, so it is reported."""
+        A transition (a change users see) bumps the contract's sequence, so it is reported. A
+        contract changed meanwhile only by the reporter (which records what it reported) is not
+        a conflict: the changes are applied to it as it is now."""
+        for _ in range(8):
+            try:
+                return self._write(record, changes, event=event, transition=transition)
+            except StaleWrite:
+                current = self.get(record.location)
+                if current is None or not _bookkeeping_only(record.attributes, current.attributes):
+                    raise
+                record = current
+        raise StaleWrite(f"{record.location}: still changing after 8 attempts")
+
+    def _write(self, record: EntityRecord, changes: dict, *, event: dict | None, transition: bool) -> EntityRecord:
         attributes = {**record.attributes, **changes}
         if transition:
             attributes[C + "sequence"] = (attributes.get(C + "sequence") or 0) + 1

@@ -42,3 +42,7 @@ class RequestContext:
     #: The caller's Authorization header, for a hook that acts at another component on the
     #: caller's behalf (what it creates there belongs to the caller). Never stored or logged.
     authorization: str | None = field(default=None, repr=False)
+    #: What a hook keeps across the attempts of one request (an action is run again when the
+    #: entity changed under it): e.g. the answers of the remote calls it made, so that a
+    #: retry does not send them again.
+    retained: dict = field(default_factory=dict, repr=False)

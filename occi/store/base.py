@@ -6,7 +6,7 @@ categories by type id. The OCCI semantics live in :mod:`occi.service`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Protocol, Sequence
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 from occi.errors import Conflict
 
@@ -77,6 +77,7 @@ class StoreSession(Protocol):
     """One transaction. Leaving the ``with`` block commits; an exception rolls back."""
 
     def get(self, location: str) -> EntityRecord | None: ...
+    def after_commit(self, callback: Callable[[], None]) -> None: ...   # called once committed, never on rollback
     def get_with_links(self, location: str) -> tuple[EntityRecord | None, list[EntityRecord]]: ...
     def get_by_id(self, entity_id: str) -> EntityRecord | None: ...
     def get_many(self, locations: Sequence[str]) -> list[EntityRecord]: ...

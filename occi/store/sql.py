@@ -180,6 +180,12 @@ class SqlSession:
         self.connection = connection
         self._writes = writes
         self._cursor = None
+        self.committed: list = []
+
+    def after_commit(self, callback) -> None:
+        """Call ``callback()`` once this transaction has committed (never if it rolls back): a
+        worker woken by it then finds what the transaction wrote."""
+        self.committed.append(callback)
 
     def _run(self, key: str, values: dict[str, Any] | list[dict[str, Any]]):
         """Run a precompiled statement (``executemany`` for a list of rows); returns the cursor."""
@@ -486,6 +492,11 @@ class SqlStore:
             session.close()
             if temporary:
                 conn.close()
+        for callback in session.committed:      # reached only when the block committed
+            try:
+                callback()
+            except Exception:                    # noqa: BLE001 - the commit stands whatever a callback does
+                log.exception("after-commit callback %r failed", callback)
 
     def model_generation(self) -> int:
         with self.session(readonly=True) as session:

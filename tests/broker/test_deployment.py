@@ -159,7 +159,8 @@ def test_a_stopped_user_releases_a_shared_node_only_when_it_is_the_last(platform
     assert stopped["occi.service.nodes"]["cache"]["state"] == "stopped"
     cache = stopped["occi.service.nodes"]["cache"]["reference"]
     assert next(i for i in _nodes(tmp_path) if i.id == cache).state == "running"      # second still uses it
-    assert _act(first, "start").status_code == 200
+    started = _act(first, "start")
+    assert started.status_code == 200, started.text
     restarted = _wait(first, "running", "failed")
     assert restarted["occi.service.state"] == "running", restarted["occi.service.message"]
     assert restarted["occi.service.nodes"]["cache"]["reference"] == cache

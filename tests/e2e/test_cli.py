@@ -32,6 +32,26 @@ def test_serving_an_unknown_component_fails_clearly(tmp_path):
     assert "unknown component 'nonesuch'" in result.stderr
 
 
+@pytest.mark.parametrize("arguments, message", [
+    (("sla", "--reconcile-interval", "1"), "sla has no reconciler"),
+    (("provisioning", "--lease", "0"), "--lease: must be more than 0: 0"),
+    (("provisioning", "--reconcile-interval", "soon"), "not a number: 'soon'"),
+    (("provisioning", "--reconcile-concurrency", "0"), "--reconcile-concurrency must be 1 to 256, not 0"),
+])
+def test_reconciler_options_are_checked_before_anything_starts(tmp_path, arguments, message):
+    result = accords("serve", *arguments, "--data", str(tmp_path / "data"))
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert not (tmp_path / "data").exists() or not any((tmp_path / "data").glob("*.db"))
+
+
+def test_the_reconciler_runs_as_serve_was_told(serve):
+    server = serve("provisioning", "--json", "--reconcile-interval", "0.25", "--reconcile-concurrency", "3",
+                   "--lease", "30")
+    line = json.loads(server.process.stdout.readline())
+    assert line["reconciler"] == {"interval": 0.25, "concurrency": 3, "lease_seconds": 30.0}
+
+
 def test_serve_requires_the_local_token_and_keeps_it_private(serve):
     server = serve("provisioning")
     assert oct(os.stat(os.path.join(server.data, "token")).st_mode & 0o777) == "0o600"

@@ -26,7 +26,7 @@ class BusyStore:
             self.times -= 1
             with self.store.session() as other:
                 current = other.get(self.location)
-                other.update(replace(current, attributes={**current.attributes, C + "lease": "other@1"}),
+                other.update(replace(current, attributes={**current.attributes, C + "lease": f"other@{self.times}"}),
                              expected_version=current.version)
         with self.store.session(readonly=readonly) as session:
             yield session
@@ -59,7 +59,7 @@ def test_a_release_of_a_shared_node_survives_a_concurrent_writer(store):
     assert contracts.release_shared("/service/b", why="node api failed") == 1
     after = _get(store, "/contract/cache")
     assert after[C + "users"] == users[:1] and after[C + "service"] == "/service/a"
-    assert after[C + "lease"] == "other@1"        # the other writer's change is kept, not overwritten
+    assert after[C + "lease"] == "other@0"        # the other writer's change is kept, not overwritten
     # Released once only: a retried rollback finds nothing more to release.
     assert contracts.release_shared("/service/b", why="again") == 0
 
@@ -112,3 +112,15 @@ def test_a_contract_made_after_its_deployment_rolled_back_is_deleted_not_placed(
             reconciler.advance("/contract/other")
     finally:
         reconciler.stop()
+
+
+def test_a_step_is_not_stale_for_what_the_reporter_recorded(store):
+    record = _contract(store, "web", **{C + "sequence": 3, C + "reported": 2})
+    contracts = ContractStore(store)
+    contracts.write(record, {C + "reported": 3}, transition=False)          # the reporter, meanwhile
+    updated = contracts.write(record, {C + "state": "running"})             # the step, from its old read
+    assert (updated.attributes[C + "state"], updated.attributes[C + "reported"]) == ("running", 3)
+    assert updated.attributes[C + "sequence"] == 4
+    contracts.write(updated, {C + "desired": "stopped"})                    # a real change meanwhile
+    with pytest.raises(StaleWrite):
+        contracts.write(updated, {C + "state": "stopping"})
