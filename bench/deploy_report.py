@@ -17,14 +17,15 @@ RATE_TARGET = 0.8
 #: Where one round's time goes, in order, and what each phase is.
 PHASES = {
     "contract_stored": "`POST plan?action=instance` sent → contract stored (its `created` event): the broker "
-                       "makes the service and `PUT`s the contract at provisioning",
-    "pickup": "contract stored → placed (`place` event): the reconciler is woken, lists what is due, claims the "
-              "contract, places it",
-    "until_provider": "placed → first provider call: `creating` reported to the broker, the contract claimed again",
-    "after_provider": "last provider call → `configure` event: `configuring` written and reported, claimed, "
-                      "configured (no statements), `running` written",
-    "until_seen_running": "`configure` event → the client sees the service running: `running` reported to the "
-                          "broker, the service updated, the client's next poll",
+                       "makes the service and creates the contract at provisioning",
+    "pickup": "contract stored → placed (`place` event): the reconciler, woken once the request committed, lists "
+              "what is due, claims the contract, places it",
+    "until_provider": "placed → first provider call: `creating` written (its report is handed to the reporter "
+                      "thread), the create starts in the same lease",
+    "after_provider": "last provider call → `configure` event: `configuring` written, configured in the same lease "
+                      "(no statements), `running` written",
+    "until_seen_running": "`configure` event → the client sees the service running: the reporter sends `running` "
+                          "to the broker, the service is updated, the client's next poll",
 }
 
 
@@ -56,13 +57,12 @@ def _overhead_lines(o: dict) -> list[str]:
                   f"rounds (at most {o['foreign_cpu']['max']:.0%}; the node agent counts as other); "
                   f"{o['noisy_rounds']} round(s) above 25% (NOISY).", ""]
     lines += [
-        f"The largest phase is **{largest}** ({phases[largest]:.1f} ms median). On the pickup: the reconciler "
-        "is woken by the "
-        "contract's create hook, inside the transaction, before the commit; a woken reconciler that finds "
-        "nothing due sleeps 20 ms and looks once more, else waits for its next poll "
-        f"(`Reconciler(interval=...)`, {o['interval_ms']:.0f} ms, the default `accords serve` uses; each "
-        "gunicorn worker polls on its own). A pickup near 20 ms is that sleep; one near the interval is a "
-        "missed wake-up, picked up by a poll: the p95 and max of the pickup show how often it happens.", ""]
+        f"The largest phase is **{largest}** ({phases[largest]:.1f} ms median). On the pickup: the contract's "
+        "create hook wakes the reconciler of the worker that served it once the transaction has committed; "
+        "the other worker's reconciler polls every "
+        f"{o['interval_ms']:.0f} ms (`accords serve provisioning --reconcile-interval`). A pickup near the "
+        "interval is a missed wake-up, picked up by a poll: the p95 and max of the pickup show how often it "
+        "happens.", ""]
     return lines
 
 

@@ -20,6 +20,7 @@ Where things are found:
 from __future__ import annotations
 
 import contextvars
+import json
 import threading
 import time
 import uuid
@@ -37,8 +38,11 @@ CONTRACT_TYPE = "http://scheme.compatibleone.fr/scheme/compatible#contract"
 CONTRACT_ACTIONS = "http://scheme.compatibleone.fr/scheme/compatible/contract/action#"
 _NAMESPACE = uuid.UUID("4b0f7d8e-5c1a-4f57-9d8e-6a1c0c2b7e51")
 S = "occi.service."
-#: Contracts made at once at the provisioning component (its workers × threads serve them).
+#: Requests sent at once to the provisioning component (its workers × threads serve them).
 PARALLEL_REQUESTS = 8
+#: Contracts in one request, and their size at most (a body is at most 1 MiB).
+BATCH_CONTRACTS = 25
+BATCH_BYTES = 256 * 1024
 #: How deep complex nodes may nest (a manifest naming itself is refused before that).
 MAX_DEPTH = 8
 
@@ -77,6 +81,21 @@ def _read_paths(statements: list) -> list[str]:
             if isinstance(argument, list) and argument[:1] == ["ref"] and argument[1] not in paths:
                 paths.append(argument[1])
     return paths
+
+
+def _batches(queued: list[tuple[str, dict]]) -> list[list[tuple[str, dict]]]:
+    """The contracts in requests of at most :data:`BATCH_CONTRACTS` and :data:`BATCH_BYTES` (a
+    request body is at most 1 MiB)."""
+    batches: list[list[tuple[str, dict]]] = []
+    size = 0
+    for item in queued:
+        length = len(json.dumps(item[1], default=str))
+        if not batches or len(batches[-1]) >= BATCH_CONTRACTS or size + length > BATCH_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(item)
+        size += length
+    return batches
 
 
 class Deployment:
@@ -231,24 +250,29 @@ class Deployment:
         self._queued.append((url, attributes))
 
     def flush(self) -> None:
-        """Make the queued contracts, several requests at a time; the first failure is raised once
-        all are done (what was made is in ``made``, for :meth:`undo`)."""
+        """Make the queued contracts: several in each request (all or none of a request), several
+        requests at a time; the first failure is raised once all are done (what was made is in
+        ``made``, for :meth:`undo`)."""
         queued, self._queued = self._queued, []
+        batches = _batches(queued)
 
-        def make(url: str, attributes: dict) -> None:
-            self._peer(self.client.replace, url, kind=CONTRACT_TYPE, attributes=attributes)
+        def make(batch: list[tuple[str, dict]]) -> None:
+            if len(batch) == 1:
+                self._peer(self.client.replace, batch[0][0], kind=CONTRACT_TYPE, attributes=batch[0][1])
+            else:
+                self._peer(self.client.create_many, CONTRACT_TYPE, [
+                    {"id": f"urn:uuid:{url.rsplit('/', 1)[1]}", "attributes": attributes} for url, attributes in batch])
             with self._lock:
-                self.made.append(url)
+                self.made.extend(url for url, _ in batch)
 
-        if len(queued) == 1:
-            make(*queued[0])
+        if len(batches) <= 1:
+            for batch in batches:
+                make(batch)
             return
         errors = []
-        with ThreadPoolExecutor(max_workers=min(PARALLEL_REQUESTS, len(queued) or 1),
-                                thread_name_prefix="contracts") as pool:
+        with ThreadPoolExecutor(max_workers=min(PARALLEL_REQUESTS, len(batches)), thread_name_prefix="contracts") as pool:
             # Each in a copy of this context: the request id goes on with every request.
-            for future in [pool.submit(contextvars.copy_context().run, make, url, attributes)
-                           for url, attributes in queued]:
+            for future in [pool.submit(contextvars.copy_context().run, make, batch) for batch in batches]:
                 error = future.exception()
                 if error is not None:
                     errors.append(error)

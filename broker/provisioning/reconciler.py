@@ -270,10 +270,12 @@ class Reconciler:
             if exc.transient:
                 return self._retry(record, exc, what="create")
             return self._fail(record, f"{cloud.name} refused to create the node: {exc}")
-        self.contracts.reset_instructions(record.location, "configuration")
-        return self._to(record, "configuring", what=what, message=f"node {instance.id} runs on {cloud.name}", **{
-            C + "run": (a.get(C + "run") or 0) + 1, C + "reference": instance.id, C + "hostname": (instance.addresses or [None])[0],
-            C + "agent": instance.agent_url})
+        if a.get(C + "run"):              # a node made again: its configuration runs again
+            self.contracts.reset_instructions(record.location, "configuration")
+        made = self._move(record, "configuring", what=what, message=f"node {instance.id} runs on {cloud.name}", **{
+            C + "run": (a.get(C + "run") or 0) + 1, C + "reference": instance.id,
+            C + "hostname": (instance.addresses or [None])[0], C + "agent": instance.agent_url})
+        return self._configuring(made)    # same lease: no claim in between
 
     def _starting(self, record) -> bool:
         a = record.attributes
@@ -285,8 +287,10 @@ class Reconciler:
                 return self._retry(record, exc, what="start")
             return self._fail(record, f"{a[C + 'placed']} refused to start node {a[C + 'reference']}: {exc}")
         self.contracts.reset_instructions(record.location, "configuration")
-        return self._to(record, "configuring", what="start", message="started; configuring again", **{
-            C + "run": (a.get(C + "run") or 0) + 1, C + "hostname": (instance.addresses or [None])[0], C + "agent": instance.agent_url})
+        started = self._move(record, "configuring", what="start", message="started; configuring again", **{
+            C + "run": (a.get(C + "run") or 0) + 1, C + "hostname": (instance.addresses or [None])[0],
+            C + "agent": instance.agent_url})
+        return self._configuring(started)
 
     def _configuring(self, record) -> bool:
         a = record.attributes
