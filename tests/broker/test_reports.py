@@ -23,15 +23,21 @@ def platform(tmp_path):
     started.stop()
 
 
-@pytest.fixture
-def service(platform) -> str:
-    contracts = {name: f"http://127.0.0.1:1/contract/{name}" for name in ("web", "db")}
-    record = EntityRecord(location="/service/s1", id="urn:uuid:s1", kind=SERVICE.type_id, owner="clinic", attributes={
-        S + "name": "s1", S + "state": "deploying", S + "contracts": contracts,
-        S + "nodes": {name: {"contract": url, "state": "pending", "sequence": 0} for name, url in contracts.items()}})
+def stored_service(platform, ident: str, nodes: tuple[str, ...]) -> str:
+    """A deploying service stored at the broker as it is made, its contracts at ``/contract/IDENT-NODE``."""
+    contracts = {name: f"http://127.0.0.1:1/contract/{ident}-{name}" for name in nodes}
+    record = EntityRecord(location=f"/service/{ident}", id=f"urn:uuid:{ident}", kind=SERVICE.type_id, owner="clinic",
+                          attributes={S + "name": ident, S + "state": "deploying", S + "contracts": contracts,
+                                      S + "nodes": {n: {"contract": u, "state": "pending", "sequence": 0}
+                                                    for n, u in contracts.items()}})
     with platform.stores["broker"].session() as session:
         session.insert(record)
-    return f"{platform.broker}/service/s1"
+    return f"{platform.broker}/service/{ident}"
+
+
+@pytest.fixture
+def service(platform) -> str:
+    return stored_service(platform, "s1", ("web", "db"))
 
 
 def _report(url: str, **attributes) -> requests.Response:
@@ -40,7 +46,7 @@ def _report(url: str, **attributes) -> requests.Response:
 
 
 def _entry(node: str, state: str, sequence: int, **more) -> dict:
-    return {"node": node, "contract": f"http://127.0.0.1:1/contract/{node}", "state": state, "sequence": sequence,
+    return {"node": node, "contract": f"http://127.0.0.1:1/contract/s1-{node}", "state": state, "sequence": sequence,
             "hostname": "127.0.0.1", **more}
 
 
