@@ -6,7 +6,7 @@ import sys
 
 from broker import components
 from broker.cli import accounts, documents, identity, imports, inventory, providers, services, submit, users
-from broker.cli import events, plan
+from broker.cli import events, plan, scaling
 from broker.cli.output import CliError
 from occi.errors import OcciError
 
@@ -83,7 +83,7 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--exit-after", type=float, default=None, help=argparse.SUPPRESS)
 
     # Commands that talk to a running platform; each module adds its own and sets ``run``.
-    for module in (inventory, identity, users, accounts, documents, submit, plan, services, events, imports,
+    for module in (inventory, identity, users, accounts, documents, submit, plan, services, scaling, events, imports,
                    providers):
         module.add_parsers(sub)
     return top

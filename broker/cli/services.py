@@ -26,7 +26,7 @@ from broker.cli.session import CliCredentials, add_platform_options, locate, occ
 from occi.errors import OcciError
 
 __all__ = ["add_parsers", "SERVICE_CATEGORY", "CONTRACT_CATEGORY", "instantiate", "follow", "summary", "clients",
-           "resolve", "SETTLED", "EXIT_DRIFT"]
+           "resolve", "SETTLED", "EXIT_DRIFT", "service_text"]
 
 SERVICE_CATEGORY = "http://scheme.compatibleone.fr/scheme/compatible#service"
 CONTRACT_CATEGORY = "http://scheme.compatibleone.fr/scheme/compatible#contract"
@@ -100,7 +100,7 @@ def summary(url: str, attributes: dict) -> dict:
                       for name, report in sorted(nodes.items())]}
 
 
-def _text(report: dict) -> str:
+def service_text(report: dict) -> str:
     lines = [f"service {report.get('name')}: {report['state']}  {report['service']}"]
     if report.get("message"):
         lines.append(f"  {report['message']}")
@@ -212,7 +212,7 @@ def show_status(args) -> int:
             report["check_error"] = exc.message
         else:
             with_drift(report, provisioning, url)
-    emit(args, report, _text)
+    emit(args, report, service_text)
     if report["state"] == "failed":
         return 1
     return EXIT_DRIFT if report.get("drift") else 0
@@ -229,5 +229,5 @@ def act(args) -> int:
     goal = {"start": ("running",), "restart": ("running",), "stop": ("stopped",), "delete": ("deleted",)}
     attributes = follow(broker, url, until=goal[args.service_action], timeout=args.timeout)
     report = summary(url, attributes)
-    emit(args, report, _text)
+    emit(args, report, service_text)
     return 1 if report["state"] == "failed" else 0

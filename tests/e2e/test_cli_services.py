@@ -142,3 +142,46 @@ def _kill_tree(pid: int) -> None:
             os.kill(target, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def _events(data, service: str) -> list[dict]:
+    result = accords("events", service, "--json", data=data)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)          # without --follow: one JSON list
+
+
+def test_scaleup_scaledown_snapshot_and_save_from_the_cli(deploying, tmp_path):
+    log = tmp_path / "scale.log"
+    manifest = tmp_path / "scaled.xml"
+    manifest.write_text(_three("scaled", log))
+    report = as_json(accords("submit", str(manifest), "--wait", "--json", data=deploying.data, timeout=180))
+    assert report["state"] == "running"
+
+    up = as_json(accords("scaleup", "scaled", "app", "--count", "2", "--wait", "--json", data=deploying.data,
+                         timeout=180))
+    assert up["state"] == "running"
+    assert {n["name"]: n["state"] for n in up["nodes"]} == {
+        "db": "running", "app": "running", "app-2": "running", "app-3": "running", "web": "running"}
+    assert len(_local_nodes(deploying.data)) == 5
+    # Each copy is configured as the node is: it read db's address and ran app's script.
+    assert log.read_text().splitlines().count("app 127.0.0.1") == 3
+
+    down = as_json(accords("scaledown", "scaled", "app", "--wait", "--json", data=deploying.data, timeout=120))
+    assert {n["name"]: n["state"] for n in down["nodes"]}["app-3"] == "deleted"
+    assert down["state"] == "running", down
+    assert sorted(i.name.rsplit("-", 1)[0] for i in _local_nodes(deploying.data)) == ["app", "app-2", "db", "web"], \
+        (down, _local_nodes(deploying.data))
+
+    refused = accords("scaleup", "scaled", "nosuchnode", data=deploying.data)
+    assert refused.returncode != 0 and "no node 'nosuchnode'" in refused.stderr
+
+    assert as_json(accords("snapshot", "scaled", "--name", "before", "--json", data=deploying.data))["state"] == \
+        "running"
+    taken = eventually(lambda: [e for e in _events(deploying.data, report["service"])
+                                if e["what"] == "image" and e["outcome"] == "ok"] or None, timeout=60)
+    assert taken and {e["node"] for e in taken} == {"db", "app", "app-2", "web"}, taken
+    snapshots = deploying.data / "nodes" / "snapshots"
+    assert len(list(snapshots.glob("snapshot-*"))) == 4
+
+    as_json(accords("delete", "scaled", "--wait", "--json", data=deploying.data, timeout=120))
+    assert _local_nodes(deploying.data) == []
