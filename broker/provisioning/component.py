@@ -25,7 +25,7 @@ from broker.provisioning.model import (CATEGORIES as CONTRACT_CATEGORIES, CONTRA
                                        CONTRACT_STOP, EVENT, INSTRUCTION)
 from broker.provisioning.provider_model import CATEGORIES as PROVIDER_CATEGORIES, PROVIDER as PROVIDER_KIND
 from broker.provisioning.provider_records import provider_hooks
-from broker.provisioning.records import C, event_record, instruction_records, is_due
+from broker.provisioning.records import C, event_record, instruction_records, mark_due
 from broker.roles import ADMIN, CCMP, OPERATOR, PROVIDER, SERVICE, roles
 from occi.access import AccessPolicy, Rule
 from occi.errors import Conflict, OcciError
@@ -191,7 +191,7 @@ def hooks(engine: Engine) -> Hooks:
             a.setdefault(C + "group", a.get(C + "service"))
         records = instruction_records(entity, owner=entity.owner)
         a[C + "instructions"] = len(records)
-        a[C + "due"] = is_due(a)
+        mark_due(a)
         for record in records:
             ctx.session.insert(record)
         ctx.session.insert(_event(entity, ctx, what="created", message=f"contract of node {a.get(C + 'name')}"))
@@ -212,7 +212,7 @@ def hooks(engine: Engine) -> Hooks:
             a[C + "retry"] = None
             a[C + "attempts"] = 0
             a[C + "sequence"] = (a.get(C + "sequence") or 0) + 1
-            a[C + "due"] = is_due(a)
+            mark_due(a)
             ctx.session.insert(_event(entity, ctx, what=action.term, message=f"{ctx.principal.name} asked to "
                                                                             f"{action.term} the node"))
             ctx.session.after_commit(engine.wake)
@@ -228,7 +228,7 @@ def hooks(engine: Engine) -> Hooks:
                 return            # one is being taken: asking again (a retried request) changes nothing
             name = parameters.get("name") or f"{a.get(C + 'name')}-{entity.id.rsplit(':', 1)[-1][:8]}-{int(time.time())}"
             a[C + "imaging"] = {"name": name, "save": save, "asked": time.time()}
-            a[C + "due"] = is_due(a)
+            mark_due(a)
             ctx.session.insert(_event(entity, ctx, what=action.term, message=f"{ctx.principal.name} asked for image "
                                                                                  f"{name}"))
             ctx.session.after_commit(engine.wake)
@@ -252,7 +252,7 @@ def hooks(engine: Engine) -> Hooks:
         a[C + "retry"], a[C + "attempts"] = None, 0
         a[C + "reported"] = 0                        # the newcomer hears where the node stands
         a[C + "sequence"] = (a.get(C + "sequence") or 0) + 1
-        a[C + "due"] = is_due(a)
+        mark_due(a)
         ctx.session.insert(_event(entity, ctx, what="attach", message=f"{parameters['service']} uses the shared "
                                                                         f"node ({len(users)} user(s))"))
         ctx.session.after_commit(engine.wake)
@@ -275,7 +275,7 @@ def hooks(engine: Engine) -> Hooks:
             message = f"{parameters['service']}, the last user, releases the shared node ({a[C + 'desired']})"
         a[C + "retry"], a[C + "attempts"] = None, 0
         a[C + "sequence"] = (a.get(C + "sequence") or 0) + 1
-        a[C + "due"] = is_due(a)
+        mark_due(a)
         ctx.session.insert(_event(entity, ctx, what="detach", message=message))
         ctx.session.after_commit(engine.wake)
 

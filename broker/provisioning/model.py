@@ -112,6 +112,8 @@ CONTRACT = cords_kind("contract", "One node of a service: where it runs, what it
                           "newest).", minimum=0, default=0, mutable=False, server_managed=True),
     a.integer("reported", "The sequence last reported to the service.", minimum=0, default=0, mutable=False,
               server_managed=True),
+    a("step", "Whether the contract's state machine has a step to take (due: a step or a report).",
+      type="boolean", default=True, mutable=False, server_managed=True),
     a("due", "Whether the reconciler has something to do for the contract.", type="boolean", default=True,
       mutable=False, server_managed=True),
     a.integer("run", "Counts the node's boots (creation and every start): the scripts of each boot are the "

@@ -79,7 +79,7 @@ def preview_nodes(nodes: list, *, placement, clouds, provider: str | None = None
         cloud = clouds.get(choice.provider)
         own_image = ((node.get("image") or {}).get("system") or {}).get("name")
         default_image = cloud.image if cloud is not None else None
-        # As the reconciler builds the node (reconciler.node_spec): the provider's configured
+        # As the reconciler builds the node (specs.node_spec): the provider's configured
         # image wins over the one the node names.
         placed.append({"node": node["name"], "provider": choice.provider, "reason": choice.reason,
                        "image": default_image or own_image,

@@ -24,42 +24,16 @@ from broker.provisioning.configure import AgentClient, AgentError, step_for
 from broker.provisioning.imaging import take_image
 from broker.provisioning.placement import Unplaceable
 from broker.provisioning.records import C, I, ContractStore, needs_step, unreported
-from broker.providers.base import CONTRACT_TAG, NodeSpec, ProviderError
-from cords.units import UnitError, parse_size
+from broker.provisioning.specs import OWNER_TAG, SERVICE_TAG, node_spec
+from broker.providers.base import CONTRACT_TAG, ProviderError
 from occi.store.base import StaleWrite
 
 __all__ = ["Reconciler", "OWNER_TAG", "SERVICE_TAG"]
 
 log = logging.getLogger("accords.provisioning")
 
-#: Which installation created a node: the orphan sweep touches nothing else in a shared cloud account.
-OWNER_TAG = "accords-owner"
-SERVICE_TAG = "accords-service"
-
-
-def _size(value, unit_bytes: int) -> int | None:
-    try:
-        return max(1, int(parse_size(value) // unit_bytes)) if value else None
-    except (UnitError, ValueError, TypeError):
-        return None
-
-
-def node_spec(record, *, token: str, owner: str, image: str | None) -> NodeSpec:
-    a = record.attributes
-    node = a.get(C + "node") or {}
-    infrastructure = node.get("infrastructure") or {}
-    compute = infrastructure.get("compute") or {}
-    storage = infrastructure.get("storage") or {}
-    system = (node.get("image") or {}).get("system") or {}
-    try:
-        cores = int(compute.get("cores")) if compute.get("cores") else None
-    except ValueError:
-        cores = None
-    return NodeSpec(name=f"{a.get(C + 'name')}-{record.id.rsplit(':', 1)[-1][:8]}", contract=record.id,
-                    cores=cores, memory_mb=_size(compute.get("memory"), 1024 ** 2),
-                    disk_gb=_size(storage.get("size"), 1024 ** 3), image=image or system.get("name"),
-                    tags={OWNER_TAG: owner, SERVICE_TAG: str(a.get(C + "service") or "")[-200:]},
-                    agent_token=token)
+#: How often a reconciler reads every due contract whole (see :meth:`Reconciler.tick`).
+SWEEP_SECONDS = 5.0
 
 
 class Reconciler:
@@ -81,6 +55,7 @@ class Reconciler:
         self.clock = clock
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="reconcile")
         self._busy: set[str] = set()
+        self._next_sweep = 0.0
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -117,21 +92,28 @@ class Reconciler:
                 self._wake.clear()
 
     def tick(self) -> int:
-        """Start a step for every due contract not already being worked on here."""
+        """Start a step for every contract with one that is not already being worked on here; now
+        and then (and first of all) read every due contract whole: reports left unsent by a crash
+        go to the reporter, and contracts stored before ``step`` existed get their step."""
         started = 0
-        for record in self.contracts.due():
-            if not needs_step(record.attributes):
-                # Due only for a report: no step, no lease (a report is idempotent).
-                if self.reporter is not None and not self.reporter.holds(record.location):
-                    self.reporter.submit(record)
-                continue
-            with self._lock:
-                if record.location in self._busy:
-                    continue
-                self._busy.add(record.location)
-            self._pool.submit(self._run, record.location)
-            started += 1
+        if time.monotonic() >= self._next_sweep:
+            self._next_sweep = time.monotonic() + SWEEP_SECONDS
+            for record in self.contracts.due():
+                if needs_step(record.attributes):
+                    started += self._start(record.location)
+                elif self.reporter is not None and not self.reporter.holds(record.location):
+                    self.reporter.submit(record)      # due only for a report: no step, no lease
+        for location in self.contracts.with_steps():
+            started += self._start(location)
         return started
+
+    def _start(self, location: str) -> int:
+        with self._lock:
+            if location in self._busy:
+                return 0
+            self._busy.add(location)
+        self._pool.submit(self._run, location)
+        return 1
 
     def _run(self, location: str) -> None:
         try:

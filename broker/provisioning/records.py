@@ -15,7 +15,7 @@ from dataclasses import replace
 from broker.provisioning.model import BUSY, CONTRACT, EVENT, INSTRUCTION
 from occi.store.base import EntityRecord, Query, StaleWrite
 
-__all__ = ["ContractStore", "is_due", "needs_step", "unreported", "C", "I", "instruction_records", "event_record"]
+__all__ = ["ContractStore", "is_due", "mark_due", "needs_step", "unreported", "C", "I", "instruction_records", "event_record"]
 
 C = "occi.contract."
 I = "occi.instruction."
@@ -25,6 +25,15 @@ def is_due(attributes: dict) -> bool:
     """Whether the reconciler has something to do for a contract with these attributes: a step,
     or a transition to report."""
     return needs_step(attributes) or unreported(attributes)
+
+
+def mark_due(attributes: dict) -> dict:
+    """Set ``due`` (something to do: a step or a report) and ``step`` (a step) on a contract's
+    attributes. ``step`` lets the reconciler find its work by the index alone, without reading
+    every due contract each time it looks."""
+    attributes[C + "step"] = needs_step(attributes)
+    attributes[C + "due"] = attributes[C + "step"] or unreported(attributes)
+    return attributes
 
 
 def unreported(attributes: dict) -> bool:
@@ -46,7 +55,7 @@ def needs_step(attributes: dict) -> bool:
 
 
 #: What the reporter writes on a contract: a step that read the contract before is not stale for it.
-_BOOKKEEPING = frozenset({C + "reported", C + "due"})
+_BOOKKEEPING = frozenset({C + "reported", C + "due", C + "step"})
 
 
 def _bookkeeping_only(before: dict, now: dict) -> bool:
@@ -92,8 +101,15 @@ class ContractStore:
 
     # -- reading ----------------------------------------------------------------------------
     def due(self, *, limit: int = 200) -> list[EntityRecord]:
+        """Contracts with something to do (a step or a report), read whole."""
         with self.store.session(readonly=True) as session:
             return session.list(Query(kinds=[CONTRACT.type_id], attributes={C + "due": True}, limit=limit))
+
+    def with_steps(self, *, limit: int = 1000) -> list[str]:
+        """Locations of the contracts with a step to take (found by the index; nothing decoded)."""
+        with self.store.session(readonly=True) as session:
+            return session.list_locations(Query(kinds=[CONTRACT.type_id], attributes={C + "step": True},
+                                                limit=limit))
 
     def get(self, location: str) -> EntityRecord | None:
         with self.store.session(readonly=True) as session:
@@ -220,7 +236,7 @@ class ContractStore:
         attributes = {**record.attributes, **changes}
         if transition:
             attributes[C + "sequence"] = (attributes.get(C + "sequence") or 0) + 1
-        attributes[C + "due"] = is_due(attributes)
+        mark_due(attributes)
         with self.store.session() as session:
             updated = session.update(replace(record, attributes=attributes), expected_version=record.version)
             if event is not None:
