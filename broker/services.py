@@ -229,11 +229,8 @@ class Services:
     def _root(entity, ctx) -> str:
         """The URL of the service at the top of ``entity``'s nesting (the deployment's group)."""
         current = entity
-        for _ in range(16):
-            found = _parent(current, ctx)
-            if found is None:
-                break
-            current = found
+        for current in _ancestors(entity, ctx):
+            pass
         return ctx.urls.absolute(current.location)
 
     def report(self, entity, action, parameters, ctx) -> None:
@@ -248,9 +245,9 @@ class Services:
                              where="reports")
         nodes = dict(a.get(S + "nodes") or {})
         changed = False
+        batched = parameters.get("reports") is not None
         for index, report in enumerate(reports):
-            where = "reports" if parameters.get("reports") is not None else ""
-            report = _checked_report(report, where=f"{where}[{index}]" if where else "")
+            report = _checked_report(report, where=f"reports[{index}]" if batched else "")
             changed |= self._note(entity, nodes, report)
         if not changed:
             return
@@ -286,10 +283,7 @@ class Services:
     def _tell_parent(entity, ctx) -> None:
         """A nested service's state is its complex node's state in the parent service (and up)."""
         child = entity
-        for _ in range(16):
-            parent = _parent(child, ctx)
-            if parent is None:
-                return
+        for parent in _ancestors(entity, ctx):
             c, p = child.attributes, parent.attributes
             nodes = dict(p.get(S + "nodes") or {})
             kept = nodes.get(c.get(S + "node")) or {}
@@ -326,6 +320,16 @@ def _parent(service, ctx):
     """The stored service ``service`` is nested in, if any (nesting is bounded: callers stop at 16)."""
     url = service.attributes.get(S + "parent")
     return ctx.session.get(urlsplit(url).path) if url else None
+
+
+def _ancestors(service, ctx):
+    """The stored services ``service`` is nested in, innermost first (at most 16: nesting is bounded)."""
+    current = service
+    for _ in range(16):
+        current = _parent(current, ctx)
+        if current is None:
+            return
+        yield current
 
 
 def _checked_report(report, *, where: str) -> dict:

@@ -13,7 +13,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Sequence
 
-__all__ = ["CliError", "emit", "table", "when", "read_secret", "read_stdin_lines", "new_secret"]
+__all__ = ["CliError", "emit", "table", "entity_row", "when", "read_secret", "read_stdin_lines", "new_secret"]
 
 
 class CliError(Exception):
@@ -33,6 +33,16 @@ def emit(args, data: Any, text: Callable[[Any], str | None]) -> None:
     rendered = text(data)
     if rendered:
         print(rendered)
+
+
+def entity_row(attributes: dict, *, prefix: str, fields: Sequence[str], hidden: str) -> dict:
+    """An entity as the CLI shows it: its ``prefix`` attributes without the prefix, ``fields`` first
+    (None when missing), the others sorted; never ``hidden`` (write-only on the server anyway)."""
+    rest = {k[len(prefix):]: v for k, v in attributes.items() if k.startswith(prefix)}
+    rest.pop(hidden, None)
+    row = {field: rest.pop(field, None) for field in fields}
+    row.update(sorted(rest.items()))
+    return row
 
 
 def table(rows: Iterable[dict], columns: Sequence[tuple[str, str]]) -> str:

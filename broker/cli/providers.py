@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from broker.cli.output import CliError, emit, read_secret, table
+from broker.cli.output import CliError, emit, entity_row, read_secret, table
 from broker.cli.session import CliCredentials, add_platform_options, locate, occi_client
 from broker.providers import registry
 from broker.provisioning.provider_model import CHECK_TIMEOUT, P, PROVIDER, provider_location
@@ -151,10 +151,7 @@ def _provisioning(args, *, timeout: float | None = None) -> OcciClient:
 
 def provider_row(entity, base_url: str) -> dict:
     """A provider as the CLI shows it: occi.provider.* without the prefix (never credentials)."""
-    attributes = {k[len(P):]: v for k, v in entity.attributes.items() if k.startswith(P)}
-    attributes.pop("credentials", None)            # write-only on the server; never shown anyway
-    row = {field: attributes.pop(field, None) for field in FIELDS}
-    row.update(sorted(attributes.items()))
+    row = entity_row(entity.attributes, prefix=P, fields=FIELDS, hidden="credentials")
     row["location"] = base_url.rstrip("/") + provider_location(row["name"])
     return row
 

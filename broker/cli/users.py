@@ -1,7 +1,7 @@
 """``accords users ...``: the security component's users, through OCCI (``/user/NAME``)."""
 from __future__ import annotations
 
-from broker.cli.output import CliError, emit, new_secret, read_secret, read_stdin_lines, table
+from broker.cli.output import CliError, emit, entity_row, new_secret, read_secret, read_stdin_lines, table
 from broker.cli.session import add_platform_options, admin_file, connect_security, forget_login, security_client
 from occi.client.results import Entity
 from occi.security.model import ROLES, USER
@@ -48,10 +48,7 @@ def add_parsers(sub) -> None:
 
 def user_row(entity: Entity, security_url: str) -> dict:
     """A user as the CLI shows it: occi.user.* without the prefix, and its location."""
-    attributes = {k[len(PREFIX):]: v for k, v in entity.attributes.items() if k.startswith(PREFIX)}
-    attributes.pop("password", None)               # write-only on the server; never shown anyway
-    row = {field: attributes.pop(field, None) for field in USER_FIELDS}
-    row.update(sorted(attributes.items()))
+    row = entity_row(entity.attributes, prefix=PREFIX, fields=USER_FIELDS, hidden="password")
     # Entities listed in JSON carry no location; a user's is always /user/NAME.
     row["location"] = security_url.rstrip("/") + user_location(row["name"])
     return row

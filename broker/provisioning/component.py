@@ -86,23 +86,19 @@ class Engine:
         """Tell each contract's service (every user of a shared one) what the contract became, one
         request per service; the locations of the contracts every service of which was told."""
         by_service: dict[str, list] = {}
-        told: set[str] = set()
+        failed: set[str] = set()
         for record in records:
             if self.iaas.owns(record):
-                if self.iaas.report(record):
-                    told.add(record.location)
+                if not self.iaas.report(record):
+                    failed.add(record.location)
                 continue
             users = [u.get("service") for u in record.attributes.get(C + "users") or []]
-            services = [s for s in users or [record.attributes.get(C + "service")] if s and "/service/" in s]
-            if not services:
-                told.add(record.location)       # nobody to tell
-            for service in services:
-                by_service.setdefault(service, []).append(record)
-        failed: set[str] = set()
+            for service in users or [record.attributes.get(C + "service")]:
+                if service and "/service/" in service:         # else nobody to tell
+                    by_service.setdefault(service, []).append(record)
         for service, batch in by_service.items():
             failed.update(self._tell(service, batch))
-        return told | {location for batch in by_service.values() for location in
-                       (r.location for r in batch)} - failed
+        return {record.location for record in records} - failed
 
     def _tell(self, service: str, records: list) -> set[str]:
         """One report request to ``service`` for ``records``; the locations not delivered."""

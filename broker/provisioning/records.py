@@ -15,16 +15,10 @@ from dataclasses import replace
 from broker.provisioning.model import BUSY, CONTRACT, EVENT, INSTRUCTION
 from occi.store.base import EntityRecord, Query, StaleWrite
 
-__all__ = ["ContractStore", "is_due", "mark_due", "needs_step", "unreported", "C", "I", "instruction_records", "event_record"]
+__all__ = ["ContractStore", "mark_due", "needs_step", "unreported", "C", "I", "instruction_records", "event_record"]
 
 C = "occi.contract."
 I = "occi.instruction."
-
-
-def is_due(attributes: dict) -> bool:
-    """Whether the reconciler has something to do for a contract with these attributes: a step,
-    or a transition to report."""
-    return needs_step(attributes) or unreported(attributes)
 
 
 def mark_due(attributes: dict) -> dict:
